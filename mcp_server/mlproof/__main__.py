@@ -1,0 +1,5 @@
+import sys
+
+from mlproof.cli import main
+
+sys.exit(main())
