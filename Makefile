@@ -1,0 +1,33 @@
+# mlproof — quick start: `make demo`, then `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup demo test test-tools bench clean
+
+# A virtual environment with mlproof and its test dependencies, rebuilt when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# The main job on embedded defaults: local MLflow store, bundled example project and data.
+demo: $(STAMP)
+	$(BIN)/mlproof demo
+
+# External tools the tests drive for real (npm CLIs, headless Chromium).
+test-tools: $(STAMP)
+	bash scripts/setup-test-tools.sh
+
+test: $(STAMP) test-tools
+	PATH="$(CURDIR)/.tools/node_modules/.bin:$$PATH" $(BIN)/python -m pytest -q
+
+bench: $(STAMP) test-tools
+	bash scripts/bench/run_all.sh
+
+clean:
+	rm -rf $(VENV) .tools .mlproof-demo bench-results

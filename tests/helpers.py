@@ -1,0 +1,23 @@
+"""Shared test helpers (import with `from tests.helpers import ...`)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+
+def require_tool(name: str) -> str:
+    """Path of an external tool the test drives for real.
+
+    Locally a missing tool skips the test with a reason; in CI
+    (MLPROOF_REQUIRE_TOOLS=1) it fails, so a missing install step cannot hide.
+    """
+    path = shutil.which(name)
+    if path:
+        return path
+    message = f"{name} is not installed (run `make test-tools`)"
+    if os.environ.get("MLPROOF_REQUIRE_TOOLS"):
+        pytest.fail(message)
+    pytest.skip(message)
