@@ -10,10 +10,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.console import Console
-from rich.markdown import Markdown
-from rich.rule import Rule
-
 from mlproof.errors import MlproofError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +26,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    # rich.markdown is slow to import; only the demo needs it, so it loads here.
+    from rich.console import Console
+    from rich.markdown import Markdown
+    from rich.rule import Rule
+
     console = Console()
     project: Path = args.project
     workdir: Path = args.workdir
@@ -43,7 +44,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
     seed_summary = seed_demo_store(tracking_uri)
     console.print(f"Store: {tracking_uri}")
-    console.print(seed_summary if isinstance(seed_summary, str) else repr(seed_summary))
+    console.print(Markdown(seed_summary.to_markdown()))
 
     console.print(Rule(f"2. Audit of {project}"))
     from mlproof.rubric.audit import run_audit
@@ -65,13 +66,13 @@ def run_demo(args: argparse.Namespace) -> int:
     from mlproof.tracking import best_run, registry_hygiene
 
     best = best_run(tracking_uri=tracking_uri, metric="val_roc_auc", direction="max")
-    console.print(best.to_markdown() if hasattr(best, "to_markdown") else best.model_dump_json(indent=2))
+    console.print(Markdown(best.to_markdown()))
     hygiene = registry_hygiene(tracking_uri=tracking_uri, model=DEMO_MODEL, repo=project)
-    console.print(hygiene.to_markdown() if hasattr(hygiene, "to_markdown") else hygiene.model_dump_json(indent=2))
+    console.print(Markdown(hygiene.to_markdown()))
 
     console.print(Rule("5. Gate: is the deployment done?"))
     from mlproof.gate import gate_claim
 
     verdict = gate_claim("deployment done", repo=project, tracking_uri=tracking_uri, model=DEMO_MODEL)
-    console.print(Markdown(verdict.to_markdown()) if hasattr(verdict, "to_markdown") else verdict.model_dump_json(indent=2))
+    console.print(Markdown(verdict.to_markdown()))
     return 0

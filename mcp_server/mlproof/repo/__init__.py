@@ -1,0 +1,1 @@
+"""Repository reading: git-aware file walk, text and notebook readers, secret redaction."""

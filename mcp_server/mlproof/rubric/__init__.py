@@ -1,0 +1,1 @@
+"""The six-pillar audit: check catalog as data, detectors, scoring, maturity, report."""

@@ -1,0 +1,230 @@
+"""Grading rules: hits from the scan -> one verdict per check, with evidence.
+
+The generic rule is "the best signal wins": a pass-level signal in code or
+config passes; a docs, comment or dependency-only hit is at most partial;
+nothing found fails (or is n/a when the check cannot apply to this kind of
+repository). Checks whose practice is a combination (seed AND config, tests
+AND CI running them, ...) have their own rule in RULES.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from mlproof.evidence import Evidence
+from mlproof.repo.redact import redact
+from mlproof.rubric.catalog import Check
+from mlproof.rubric.engine import FACTS, TEST_PATH, Hit, ScanResult
+from mlproof.rubric.models import CheckResult
+
+MAX_EVIDENCE = 5
+CONTEXT_ORDER = {"code": 0, "config": 1, "ci": 1, "docker": 1, "path": 2, "deps": 3, "comment": 4, "docs": 5}
+CONTEXT_WORDS = {"docs": "documentation", "comment": "comments", "deps": "dependency declarations"}
+
+
+@dataclass
+class RepoFacts:
+    """What kind of repository this is, from the fact signals."""
+
+    kind: str  # ml-project | library | template
+    reason: str
+    training_code: list[Hit]
+    training_notebooks: list[Hit]
+    ml_code: list[Hit]
+    ml_notebooks: list[Hit]
+
+
+def repo_facts(scan: ScanResult) -> RepoFacts:
+    facts = [h for h in scan.hits.get(FACTS, []) if h.context in {"code", "path"}]
+    source = [h for h in facts if h.role in {"training", "inference", "ml_import"} and not TEST_PATH.search(h.path)]
+    training_code = [h for h in source if h.role == "training" and h.cell is None]
+    training_notebooks = [h for h in source if h.role == "training" and h.cell is not None]
+    ml_code = [h for h in source if h.cell is None]
+    ml_notebooks = [h for h in source if h.cell is not None]
+    template = [h for h in facts if h.role == "template"]
+    if template:
+        kind, reason = "template", f"project template markers ({template[0].path})"
+    elif training_code or training_notebooks or (ml_code and any(h.role == "inference" for h in ml_code)):
+        where = (training_code or training_notebooks or ml_code)[0]
+        kind, reason = "ml-project", f"model code found ({where.path}{':' + str(where.line) if where.line else ''})"
+    elif ml_code or ml_notebooks:
+        kind, reason = "ml-project", f"ML libraries imported ({(ml_code or ml_notebooks)[0].path})"
+    else:
+        kind, reason = "library", "no model training, inference or ML-library code found"
+    return RepoFacts(kind, reason, training_code, training_notebooks, ml_code, ml_notebooks)
+
+
+def to_evidence(hit: Hit) -> Evidence:
+    return Evidence(kind="file", path=hit.path, line=hit.line, cell=hit.cell, snippet=redact(hit.snippet),
+                    detector=f"{hit.check}/{hit.role}: {hit.matched}" if hit.check != FACTS else f"fact/{hit.role}: {hit.matched}")
+
+
+def best_hits(hits: list[Hit], limit: int = MAX_EVIDENCE) -> list[Hit]:
+    """Strongest evidence first: pass before partial, code/config before paths, docs last; one per file."""
+    ordered = sorted(hits, key=lambda h: (h.level != "pass", CONTEXT_ORDER.get(h.context, 9), TEST_PATH.search(h.path) is not None, h.path, h.line or 0))
+    chosen, seen = [], set()
+    for hit in ordered:
+        key = (hit.path, hit.cell)
+        if key in seen:
+            continue
+        seen.add(key)
+        chosen.append(hit)
+        if len(chosen) == limit:
+            break
+    return chosen
+
+
+def _where(hit: Hit) -> str:
+    return to_evidence(hit).location()
+
+
+def _result(check: Check, status: str, why: str, hits: list[Hit]) -> CheckResult:
+    return CheckResult(id=check.id, pillar=check.pillar, title=check.title, status=status, why=why, fix=check.fix,
+                       weight=check.weight, ml_test_score=check.ml_test_score, evidence=[to_evidence(h) for h in hits])
+
+
+def _searched(scan: ScanResult) -> str:
+    return f"{scan.files_read} files"
+
+
+def generic(check: Check, hits: list[Hit], scan: ScanResult) -> CheckResult:
+    """Best signal wins; docs/comments/dependency declarations cap at partial."""
+    if not hits:
+        return _result(check, "fail", f"No sign of {check.title.lower()} in the {_searched(scan)} read (code, config, CI and docs).", [])
+    evidence = best_hits(hits)
+    top = evidence[0]
+    if top.level == "pass":
+        return _result(check, "pass", f"Found `{top.matched}` in {top.context if top.context != 'path' else 'the file layout'} at {_where(top)}.", evidence)
+    if top.context in CONTEXT_WORDS:
+        return _result(check, "partial", f"Only named in {CONTEXT_WORDS[top.context]} ({_where(top)}); no code or config does it.", evidence)
+    return _result(check, "partial", f"Found `{top.matched}` at {_where(top)}, which covers the practice only in part.", evidence)
+
+
+def rule_reproducibility(check: Check, hits: list[Hit], scan: ScanResult) -> CheckResult:
+    seeds = [h for h in hits if h.role == "seed"]
+    configs = [h for h in hits if h.role == "config"]
+    seed_ok = any(h.level == "pass" for h in seeds)
+    config_ok = any(h.level == "pass" for h in configs)
+    evidence = best_hits(seeds, 3) + best_hits(configs, 2)
+    if seed_ok and config_ok:
+        return _result(check, "pass", f"Seeds fixed ({_where(best_hits(seeds)[0])}) and configuration kept outside code ({_where(best_hits(configs)[0])}).", evidence)
+    if seed_ok:
+        return _result(check, "partial", f"Seeds fixed ({_where(best_hits(seeds)[0])}) but no external training configuration (params.yaml, Hydra, YAML/JSON config) was found.", evidence)
+    if config_ok:
+        return _result(check, "partial", f"Configuration is external ({_where(best_hits(configs)[0])}) but no random seed is fixed in code or config.", evidence)
+    if seeds or configs:
+        return _result(check, "partial", f"Only named in {CONTEXT_WORDS.get(evidence[0].context, evidence[0].context)} ({_where(evidence[0])}); no code fixes seeds.", evidence)
+    return _result(check, "fail", "No fixed random seed and no external training configuration were found.", [])
+
+
+def rule_dependency_pinning(check: Check, hits: list[Hit], scan: ScanResult) -> CheckResult:
+    locks = [h for h in hits if h.role == "lock" and h.level == "pass"]
+    declared = scan.dependency_files
+    pinned = sum(len(d.pinned) for d in declared)
+    total = sum(d.total for d in declared)
+    def line_hits(pairs, path, level):
+        return [Hit(check.id, "declaration", level, "deps", path, line, None, text[:160], text.split()[0][:60]) for line, text in pairs]
+    examples: list[Hit] = []
+    for dep in declared:
+        examples += line_hits(dep.unpinned[:2], dep.path, "partial") + line_hits(dep.pinned[:1], dep.path, "pass")
+    if locks:
+        return _result(check, "pass", f"Dependencies are locked ({locks[0].path}).", best_hits(locks, 2) + examples[:3])
+    if total and pinned / total >= 0.8:
+        evidence = [h for h in examples if h.level == "pass"][:3] + [h for h in examples if h.level != "pass"][:2]
+        return _result(check, "pass", f"{pinned} of {total} declared dependencies are pinned to exact versions.", evidence)
+    if total:
+        evidence = [h for h in examples if h.level != "pass"][:3] + [h for h in examples if h.level == "pass"][:2]
+        return _result(check, "partial", f"Only {pinned} of {total} declared dependencies are pinned to exact versions and no lock file was found.", evidence)
+    updates = [h for h in hits if h.role == "update_bot"]
+    if updates:
+        return _result(check, "partial", "A dependency update bot is configured but no pinned requirements or lock file were found.", best_hits(updates, 1))
+    return _result(check, "fail", "No requirement file, environment file or lock file declares the dependencies.", [])
+
+
+def rule_code_outside_notebooks(check: Check, hits: list[Hit], scan: ScanResult, facts: RepoFacts) -> CheckResult:
+    if facts.training_code:
+        evidence = best_hits(facts.training_code, 3) + best_hits(facts.training_notebooks, 2)
+        return _result(check, "pass", f"Training code lives in modules/scripts ({_where(facts.training_code[0])}).", evidence)
+    if facts.training_notebooks:
+        evidence = best_hits(facts.training_notebooks, 3) + best_hits(facts.ml_code, 2)
+        if facts.ml_code:
+            return _result(check, "partial", f"Some ML code is in scripts ({_where(facts.ml_code[0])}) but training happens only in notebooks ({_where(facts.training_notebooks[0])}).", evidence)
+        return _result(check, "fail", f"Training happens only in notebooks ({_where(facts.training_notebooks[0])}); no module or script trains the model.", evidence)
+    if facts.ml_code:
+        return _result(check, "pass", f"Model code lives in modules/scripts ({_where(facts.ml_code[0])}); no notebook-only training was found.", best_hits(facts.ml_code, 3))
+    if facts.ml_notebooks:
+        return _result(check, "fail", f"ML code exists only in notebooks ({_where(facts.ml_notebooks[0])}).", best_hits(facts.ml_notebooks, 3))
+    return _result(check, "fail", "No training or inference code was found in modules, scripts or notebooks.", [])
+
+
+def rule_ci_pipeline(check: Check, hits: list[Hit], scan: ScanResult) -> CheckResult:
+    ci_files = scan.files_by_kind.get("ci", [])
+    if ci_files:
+        evidence = [Hit(check.id, "ci", "pass", "ci", rel, None, None, f"CI definition {rel}", rel.rsplit('/', 1)[-1]) for rel in ci_files[:MAX_EVIDENCE]]
+        return _result(check, "pass", f"{len(ci_files)} CI definition(s) found, e.g. {ci_files[0]}.", evidence)
+    return generic(check, hits, scan)
+
+
+def rule_automated_tests(check: Check, hits: list[Hit], scan: ScanResult) -> CheckResult:
+    tests = [h for h in hits if h.role == "tests" and h.level == "pass"]
+    runners = [h for h in hits if h.role == "ci_runs_tests" and h.level == "pass"]
+    if tests and runners:
+        return _result(check, "pass", f"Tests exist ({tests[0].path}) and CI runs them ({_where(runners[0])}).", best_hits(runners, 2) + best_hits(tests, 3))
+    if tests:
+        why = "Tests exist" + f" ({tests[0].path})" + (" but no CI definition runs them." if not scan.files_by_kind.get("ci") else " but no CI step runs a test command.")
+        return _result(check, "partial", why, best_hits(tests, 3))
+    if runners:
+        return _result(check, "partial", f"CI runs a test command ({_where(runners[0])}) but no test files were found.", best_hits(runners, 2))
+    return generic(check, [h for h in hits if h.level == "partial"], scan) if hits else _result(check, "fail", "No test files (tests/, test_*.py, *_test.py) were found.", [])
+
+
+def rule_retraining_trigger(check: Check, hits: list[Hit], scan: ScanResult) -> CheckResult:
+    schedules = [h for h in hits if h.role == "schedule" and h.level == "pass"]
+    triggers = [h for h in hits if h.role == "trigger" and h.level == "pass"]
+    training_schedules = [h for h in schedules if f"{check.id}:trains" in scan.file_roles.get(h.path, set())]
+    if training_schedules or triggers:
+        top = (training_schedules or triggers)[0]
+        why = f"Retraining is scheduled ({_where(top)})." if training_schedules else f"Retraining is triggered by code ({_where(top)})."
+        return _result(check, "pass", why, best_hits(training_schedules + triggers, 3))
+    if schedules:
+        return _result(check, "partial", f"A schedule exists ({_where(schedules[0])}) but it does not run training.", best_hits(schedules, 3))
+    mentions = [h for h in hits if h.role in {"trigger", "schedule"}]
+    if mentions:
+        return _result(check, "partial", f"Only named in {CONTEXT_WORDS.get(mentions[0].context, mentions[0].context)} ({_where(mentions[0])}); nothing schedules or triggers training.", best_hits(mentions, 3))
+    return _result(check, "fail", "No schedule or drift/performance trigger starts training.", [])
+
+
+def rule_access_control(check: Check, hits: list[Hit], scan: ScanResult) -> CheckResult:
+    if scan.secrets:
+        evidence = best_hits([Hit(h.check, h.role, "pass", h.context, h.path, h.line, h.cell, h.snippet, h.matched) for h in scan.secrets])
+        kinds = sorted({h.role for h in scan.secrets})
+        return _result(check, "fail", f"{len(scan.secrets)} hard-coded credential(s) ({', '.join(kinds)}) committed, e.g. at {_where(evidence[0])}; remove and rotate them.", evidence)
+    return generic(check, hits, scan)
+
+
+RULES: dict[str, Callable[..., CheckResult]] = {
+    "dev.reproducibility": rule_reproducibility,
+    "dev.dependency_pinning": rule_dependency_pinning,
+    "cicd.ci_pipeline": rule_ci_pipeline,
+    "cicd.automated_tests": rule_automated_tests,
+    "cicd.retraining_trigger": rule_retraining_trigger,
+    "gov.access_control": rule_access_control,
+}
+
+
+def grade(check: Check, scan: ScanResult, facts: RepoFacts, serving_status: str | None) -> CheckResult:
+    """The verdict for one check, n/a applied when the repository cannot have the practice."""
+    hits = [h for h in scan.hits.get(check.id, []) if h.role != "trains"]
+    if check.id == "dev.code_outside_notebooks":
+        result = rule_code_outside_notebooks(check, hits, scan, facts)
+    else:
+        result = RULES.get(check.id, generic)(check, hits, scan)
+    if result.status == "fail" and not scan.secrets_for(check.id):
+        if check.needs == "model" and facts.kind != "ml-project":
+            result.status = "n/a"
+            result.why = f"Not applicable: this looks like a {facts.kind} ({facts.reason}), and nothing for this check was found."
+        elif check.needs == "serving" and serving_status in {"fail", "n/a"}:
+            result.status = "n/a"
+            result.why = "Not applicable: no serving layer was found, so there is no serving input to validate."
+    return result
