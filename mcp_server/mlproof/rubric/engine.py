@@ -153,6 +153,7 @@ class SignalTable:
             for anchor in SECRET_ANCHORS:
                 anchor_ids[kind][anchor].append(self.SECRET)
         self.automata = {kind: _automaton(ids) for kind, ids in anchor_ids.items()}
+        self.signal_of = [branch.signal.index for branch in self.branches]  # branch id -> signal index
 
     def _add_branches(self, signal: CompiledSignal, kinds: set[str], flags: int, anchor_ids) -> None:
         for alternative in split_alternatives(signal.pattern):
@@ -288,12 +289,17 @@ def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: 
     done: set[int] = set()
     mentioned: set[int] = set()
     always_capped = segment.kind in (DOCS, DEPS)
+    signal_of = table.signal_of
     for line_start in sorted(candidates):
+        # Most candidate lines only repeat signals this file already showed: skip them unread.
+        ids = sorted(b for b in candidates[line_start] if b == SignalTable.SECRET or signal_of[b] not in done)
+        if not ids:
+            continue
         line_number += text.count("\n", counted_to, line_start)
         counted_to = line_start
         line_end = text.find("\n", line_start)
         line = text[line_start:] if line_end < 0 else text[line_start:line_end]
-        for branch_id in sorted(candidates[line_start]):
+        for branch_id in ids:
             if branch_id == SignalTable.SECRET:
                 _scan_secret_line(item, segment, line, line_number, assignments, result)
                 continue
