@@ -318,16 +318,16 @@ def _cdf(histogram: np.ndarray) -> np.ndarray:
     return np.cumsum(histogram[:-1]) / histogram.sum()
 
 
+def _counts(rows: dict, reference_values: int, current_values: int, ref_t, cur_t) -> dict:
+    """Row, value and missing counts of one column, as ColumnDrift takes them."""
+    return dict(rows, reference_values=reference_values, current_values=current_values,
+                reference_missing=missing_counts(ref_t.missing), current_missing=missing_counts(cur_t.missing))
+
+
 def _numerical(plan, kind, source, reason, tallies, edges, histograms, rows) -> ColumnDrift:
     ref_t: NumericTally = tallies["reference"]["numeric"][plan.name]
     cur_t: NumericTally = tallies["current"]["numeric"][plan.name]
-    counts = dict(
-        rows,
-        reference_values=ref_t.count,
-        current_values=cur_t.count,
-        reference_missing=missing_counts(ref_t.missing),
-        current_missing=missing_counts(cur_t.missing),
-    )
+    counts = _counts(rows, ref_t.count, cur_t.count, ref_t, cur_t)
     if not ref_t.count or not cur_t.count:
         from mlproof.drift.engine import empty_message
 
@@ -474,13 +474,7 @@ def _categorical(plan, source, reason, tallies, rows) -> ColumnDrift:
 
     ref_t: CategoryTally = tallies["reference"]["categories"][plan.name]
     cur_t: CategoryTally = tallies["current"]["categories"][plan.name]
-    counts = dict(
-        rows,
-        reference_values=ref_t.size,
-        current_values=cur_t.size,
-        reference_missing=missing_counts(ref_t.missing),
-        current_missing=missing_counts(cur_t.missing),
-    )
+    counts = _counts(rows, ref_t.size, cur_t.size, ref_t, cur_t)
     if ref_t.overflow or cur_t.overflow:
         return skipped(plan, "categorical", source, reason, f"more than {CATEGORY_TRACK_MAX} categories; too many to track in streaming mode", **counts)
     empty = empty_message(ref_t.size, cur_t.size, ref_t.missing, cur_t.missing)

@@ -11,6 +11,7 @@ holding an anchor are checked with the real expressions.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 try:  # the parser moved in Python 3.11
     from re import _constants as sre_constants  # type: ignore[attr-defined]
@@ -23,13 +24,9 @@ MIN_ANCHOR = 3
 _GROUP_PREFIX = re.compile(r"\(\?(?:[aiLmsux]*:|:)")
 
 
-def split_alternatives(pattern: str) -> list[str]:
-    """Top-level alternatives of `pattern`, each a valid expression on its own.
-
-    A pattern that is one group around an alternation, like `(?i:a|b)`, is split
-    inside the group and each part keeps the group's flags: `(?i:a)`, `(?i:b)`.
-    """
-    parts, depth, start, index, in_class = [], 0, 0, 0, False
+def _outside_classes(pattern: str, start: int = 0) -> Iterator[tuple[int, str]]:
+    """(index, character) of every character from `start` that is neither escaped nor inside a [...] class."""
+    index, in_class = start, False
     while index < len(pattern):
         char = pattern[index]
         if char == "\\":
@@ -40,17 +37,30 @@ def split_alternatives(pattern: str) -> list[str]:
                 in_class = False
         elif char == "[":
             in_class = True
-            if pattern.startswith("[]", index) or pattern.startswith("[^]", index):
-                index += 2 if pattern.startswith("[]", index) else 3
-                continue
-        elif char == "(":
+            # a "]" right after the opening bracket is a literal, not the end of the class
+            opener = next((o for o in ("[^]", "[]") if pattern.startswith(o, index)), "[")
+            index += len(opener)
+            continue
+        else:
+            yield index, char
+        index += 1
+
+
+def split_alternatives(pattern: str) -> list[str]:
+    """Top-level alternatives of `pattern`, each a valid expression on its own.
+
+    A pattern that is one group around an alternation, like `(?i:a|b)`, is split
+    inside the group and each part keeps the group's flags: `(?i:a)`, `(?i:b)`.
+    """
+    parts, depth, start = [], 0, 0
+    for index, char in _outside_classes(pattern):
+        if char == "(":
             depth += 1
         elif char == ")":
             depth -= 1
         elif char == "|" and depth == 0:
             parts.append(pattern[start:index])
             start = index + 1
-        index += 1
     parts.append(pattern[start:])
     if len(parts) == 1:
         prefix = _GROUP_PREFIX.match(pattern)
@@ -62,27 +72,15 @@ def split_alternatives(pattern: str) -> list[str]:
 
 
 def _closes_at_end(pattern: str, open_index: int) -> bool:
-    """True when the group opened at `open_index` closes at the last character."""
-    depth, index, in_class = 0, open_index - 1, False
-    # walk from the opening "(" (the prefix starts with it)
-    index = pattern.rfind("(", 0, open_index + 1)
-    while index < len(pattern):
-        char = pattern[index]
-        if char == "\\":
-            index += 2
-            continue
-        if in_class:
-            if char == "]":
-                in_class = False
-        elif char == "[":
-            in_class = True
-        elif char == "(":
+    """True when the group opened at (or just before) `open_index` closes at the last character."""
+    depth = 0
+    for index, char in _outside_classes(pattern, pattern.rfind("(", 0, open_index + 1)):
+        if char == "(":
             depth += 1
         elif char == ")":
             depth -= 1
             if depth == 0:
                 return index == len(pattern) - 1
-        index += 1
     return False
 
 

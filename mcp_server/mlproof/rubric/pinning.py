@@ -72,12 +72,19 @@ def _add_specs(result: DependencyFile, text: str, specs: list[str]) -> None:
         (result.pinned if _is_exact(spec) else result.unpinned).append((_line_of(text, spec), spec))
 
 
-def _pyproject(path: str, text: str) -> DependencyFile | None:
+def _toml(text: str) -> dict | None:
+    """The parsed TOML document, or None (no parser on Python 3.10, or not valid TOML)."""
     if tomllib is None:
         return None
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except (tomllib.TOMLDecodeError, ValueError):
+        return None
+
+
+def _pyproject(path: str, text: str) -> DependencyFile | None:
+    data = _toml(text)
+    if data is None:
         return None
     result = DependencyFile(path)
     project = data.get("project", {})
@@ -105,11 +112,8 @@ def _setup_py(path: str, text: str) -> DependencyFile | None:
 
 
 def _pipfile(path: str, text: str) -> DependencyFile | None:
-    if tomllib is None:
-        return None
-    try:
-        data = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, ValueError):
+    data = _toml(text)
+    if data is None:
         return None
     result = DependencyFile(path)
     for name, version in (data.get("packages", {}) or {}).items():
