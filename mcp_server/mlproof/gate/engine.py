@@ -137,7 +137,8 @@ def _scan_part(facts: RepoFacts, scan: dict) -> ProofPart:
             if pattern.search(line):
                 ev = Evidence(kind="file", path=item.rel, line=number, snippet=_redact(line.strip())[:200], detector=f"gate_scan:{scan['name']}")
                 return ProofPart(source="repo", name=scan["name"], status="satisfied", detail=f"{scan['name']} found", evidence=[ev])
-    where = f"files whose path matches {scan['path']!r}" if path_filter is not None else f"any file that matches {scan['same_file']!r}"
+    where = scan.get("where") or (f"files whose path matches {scan['path']!r}" if path_filter is not None
+                                  else f"any file that matches {scan['same_file']!r}")
     return ProofPart(source="repo", name=scan["name"], status="missing", detail=f"no {scan['name']} in {where}")
 
 
