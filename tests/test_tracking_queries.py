@@ -89,6 +89,15 @@ def test_best_run_matches_an_independent_sort(store):
         assert best.evidence[0].ids["run_id"] == expected.info.run_id
 
 
+def test_best_run_without_a_direction_guesses_it_from_the_name_and_says_so(store):
+    for metric, given in (("val_log_loss", "min"), ("val_roc_auc", "max")):
+        guessed = best_run(store.tracking_uri, metric=metric, experiments=[DEMO_EXPERIMENT])
+        explicit = best_run(store.tracking_uri, metric=metric, direction=given, experiments=[DEMO_EXPERIMENT])
+        assert (guessed.direction, guessed.direction_guessed, explicit.direction_guessed) == (given, True, False)
+        assert guessed.run.run_id == explicit.run.run_id
+        assert "guessed" in guessed.to_markdown() and "guessed" not in explicit.to_markdown()
+
+
 def test_best_run_tie_break_is_earliest_start_then_run_id(store):
     best = best_run(store.tracking_uri, metric=TIE_METRIC, direction="max", experiments=[TIE_EXPERIMENT])
     early = sorted([store.ties["early_a"], store.ties["early_b"]])

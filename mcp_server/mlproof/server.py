@@ -416,7 +416,8 @@ def register_mlflow_tools(server: MlproofServer) -> None:
     async def best_run(
         ctx: Context,
         metric: Annotated[str, Field(description="Metric key, e.g. 'val_auc' or 'rmse'.")],
-        direction: Annotated[Literal["max", "min"], Field(description="'max' if higher is better, 'min' if lower is better.")] = "max",
+        direction: Annotated[Literal["max", "min"] | None, Field(description="'max' if higher is better, 'min' if lower is better; "
+                             "omitted: guessed from the metric name (loss, error, rmse... are minimised) and flagged as guessed.")] = None,
         experiments: ExperimentsArg = None,
         filter_string: Annotated[str, Field(description="Optional MLflow filter to narrow the candidates.")] = "",
         tracking_uri: TrackingUriArg = None,

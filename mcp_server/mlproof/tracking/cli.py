@@ -67,7 +67,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     best = runs_sub.add_parser("best", help="The best run by a metric (ties: earliest start_time, then run_id).")
     best.add_argument("--metric", "-m", required=True)
-    best.add_argument("--direction", choices=["max", "min"], required=True, help="Whether larger or smaller is better.")
+    best.add_argument("--direction", choices=["max", "min"], default=None,
+                      help="Whether larger or smaller is better (default: guessed from the name: loss, error, rmse, latency... are minimised).")
     best.add_argument("--experiment", "-e", action="append")
     best.add_argument("--filter", default="")
     _common(best)

@@ -210,6 +210,7 @@ class BestRun(BaseModel):
     tracking_uri: ShownUri
     metric: str
     direction: Literal["max", "min"]
+    direction_guessed: bool = Field(False, description="True when no direction was given and it was guessed from the metric name.")
     experiment_ids: list[str]
     filter_string: str = ""
     tie_break: str = "earliest start_time, then smallest run_id"
@@ -222,6 +223,9 @@ class BestRun(BaseModel):
     def to_markdown(self) -> str:
         text = (f"Best run by `{self.metric}` ({self.direction}): **{self.run.run_id}** ({self.run.run_name or 'unnamed'}) "
                 f"with {self.metric} = {self.value:.6g}, experiment {self.run.experiment_id}, git commit {self.run.git_commit or 'not logged'}.")
+        if self.direction_guessed:
+            better = "lower" if self.direction == "min" else "higher"
+            text += f"\nDirection guessed from the name `{self.metric}` ({better} is better); give the direction if that is wrong."
         if self.ties:
             text += f"\nTied with {', '.join(self.ties)}; tie-break: {self.tie_break}."
         return text

@@ -148,11 +148,15 @@ def best_run(
     tracking_uri: str | None = None,
     *,
     metric: str,
-    direction: str = "max",
+    direction: str | None = None,
     experiments: list[str] | str | None = None,
     filter_string: str = "",
 ) -> BestRun:
     """The run with the best latest value of `metric`.
+
+    Without a `direction`, it is guessed from the metric's name (loss, error,
+    rmse, latency... are minimised; anything else is maximised) and the result
+    says it was guessed, so a caller never promotes the worst run by accident.
 
     The store sorts (metric, then earliest start_time, then run_id) and we read
     only the first page; NaN and missing values sort last in MLflow's SQL store.
@@ -163,7 +167,8 @@ def best_run(
     a value the winner must reach, and the sorted query only sees runs at or
     beyond it: the answer is the same, the join is a few rows.
     """
-    direction = _check_direction(direction)
+    guessed = direction is None
+    direction = metric_direction(metric) if guessed else _check_direction(direction)
     key = _quote_key(metric)
     order = [f"metrics.{key} {'DESC' if direction == 'max' else 'ASC'}", "attributes.start_time ASC"]
     uri = resolve_tracking_uri(tracking_uri)
@@ -196,10 +201,12 @@ def best_run(
         where = f" matching `{filter_string}`" if filter_string else ""
         raise MlproofError(f"No run{where} has a numeric value for metric {metric!r}.")
     summary = _run_summary(winner)
-    evidence = [Evidence(kind="mlflow", snippet=f"{metric}={value:.6g} ({direction})", detector="best_run",
+    how = "guessed from the metric name" if guessed else "given"
+    evidence = [Evidence(kind="mlflow", snippet=f"{metric}={value:.6g} ({direction}, {how})", detector="best_run",
                          ids={"run_id": summary.run_id, "experiment_id": summary.experiment_id, "metric": metric})]
-    return BestRun(tracking_uri=uri, metric=metric, direction=direction, experiment_ids=ids, filter_string=filter_string,
-                   run=summary, value=value, ties=ties, runs_with_metric_seen=seen, evidence=evidence)
+    return BestRun(tracking_uri=uri, metric=metric, direction=direction, direction_guessed=guessed, experiment_ids=ids,
+                   filter_string=filter_string, run=summary, value=value, ties=ties, runs_with_metric_seen=seen,
+                   evidence=evidence)
 
 
 BEST_RUN_SAMPLE = 200
