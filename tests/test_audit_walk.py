@@ -155,3 +155,36 @@ def test_parallel_scan_gives_the_same_report_as_a_serial_scan(tmp_path, monkeypa
     assert parallel.scan.skipped == serial.scan.skipped == {"not UTF-8 text": 1}
     assert parallel.scan.files_read == serial.scan.files_read == 61
     assert calls[-1] == (62, 62)
+
+
+def test_stopping_for_saturated_signals_leaves_the_report_unchanged(tmp_path, monkeypatch):
+    from mlproof.rubric import engine
+
+    # 80 files repeat the same practices (far past the evidence kept per bucket); late files also
+    # mention them in comments and docstrings, and one late file holds the only rollback code.
+    for i in range(80):
+        body = f"import mlflow\nmlflow.log_metric('m{i}', {i})\nnp.random.seed({i})\n"
+        if i > 50:
+            body += "# mlflow.log_metric('old', 0) kept for reference\n\"\"\"np.random.seed(1) in prose\"\"\"\n"
+        write(tmp_path, f"pkg/m{i}.py", body)
+    write(tmp_path, "pkg/y_only_mentions.py", "# we used mlflow.log_metric( here once\nx = 1\n")
+    write(tmp_path, "pkg/z_rollback.py", "def rollback_model(client):\n    client.set_registered_model_alias('m', 'champion', '1')\n")
+    write(tmp_path, "docs/notes.md", "We call mlflow.log_metric( and np.random.seed( everywhere.\n")
+
+    stopped = engine.scan(list_files(tmp_path))
+    assert any(stopped.exhausted.values()), "the repeated signals must have saturated"
+    monkeypatch.setattr(engine, "_possible_buckets", lambda signal, kind: None)  # never stop looking
+    engine._TABLE = None  # rebuild the table with the patched rule
+    try:
+        full = engine.scan(list_files(tmp_path))
+        assert not any(full.exhausted.values())
+        exhaustive_report = run_audit(tmp_path)
+    finally:
+        engine._TABLE = None
+        monkeypatch.undo()
+    assert run_audit(tmp_path).model_dump(exclude={"generated_at"}) == exhaustive_report.model_dump(exclude={"generated_at"})
+    # What the early stop leaves out is only mentions (comments) of practices whose full-strength evidence is full.
+    kept = {h for hits in stopped.hits.values() for h in hits}
+    every = {h for hits in full.hits.values() for h in hits}
+    assert kept <= every
+    assert {(h.path, h.context, h.level) for h in every - kept} == {("pkg/y_only_mentions.py", "comment", "partial")}

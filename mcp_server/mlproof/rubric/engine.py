@@ -1,9 +1,10 @@
 """The scan: read every file once and record which catalog signals it shows.
 
-Speed comes from three habits: a file is read once; per file kind one
+Speed comes from four habits: a file is read once; per file kind one
 Aho-Corasick pass finds the lines holding a literal that a signal needs (most
 lines hold none); only those lines are tested against the signals that own the
-literal. Path signals run against the
+literal; and a signal whose full-strength evidence is already full (25 files)
+is no longer looked for, since more of it cannot change a grade. Path signals run against the
 path list the same way. The result is a flat list of `Hit`s that the grading
 rules in `detectors.py` turn into verdicts.
 """
@@ -30,7 +31,7 @@ from mlproof.rubric.pinning import DependencyFile, inspect_dependencies
 
 SEGMENT_KINDS = (CODE, CONFIG, CI, DOCKER, DEPS, DOCS)
 CAPPED_CONTEXTS = {"docs", "comment", "deps"}  # they name a practice; they do not do it
-MAX_HITS_PER_BUCKET = 25  # evidence kept per (check, role, level, context); counts are exact
+MAX_HITS_PER_BUCKET = 25  # evidence kept per (check, role, level, context); reports show at most 5 per check
 SNIPPET_CHARS = 160
 PARALLEL_MIN_FILES = 4000  # below this, starting worker processes costs more than it saves
 FACTS = "_facts"
@@ -86,6 +87,10 @@ class ScanResult:
     files_read: int = 0
     bytes_read: int = 0
     _bucket_sizes: Counter = field(default_factory=Counter)
+    # segment kind -> signals whose every evidence bucket for that kind is full: more hits would be dropped,
+    # so the scan stops looking for them (the result is the same, the work is not).
+    exhausted: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    _dead_anchors: dict[str, frozenset] = field(default_factory=dict)  # kind -> automaton values that only name exhausted signals
 
     def secrets_for(self, check_id: str) -> list[Hit]:
         return [h for h in self.secrets if h.check == check_id]
@@ -97,6 +102,9 @@ class ScanResult:
         if self._bucket_sizes[bucket] < MAX_HITS_PER_BUCKET:
             self._bucket_sizes[bucket] += 1
             self.hits[hit.check].append(hit)
+
+    def is_full(self, buckets) -> bool:
+        return all(self._bucket_sizes[bucket] >= MAX_HITS_PER_BUCKET for bucket in buckets)
 
 
 @dataclass
@@ -154,6 +162,8 @@ class SignalTable:
                 anchor_ids[kind][anchor].append(self.SECRET)
         self.automata = {kind: _automaton(ids) for kind, ids in anchor_ids.items()}
         self.signal_of = [branch.signal.index for branch in self.branches]  # branch id -> signal index
+        self.buckets = {(signal.index, kind): _possible_buckets(signal, kind)
+                        for signal in self.content_signals for kind in SEGMENT_KINDS}
 
     def _add_branches(self, signal: CompiledSignal, kinds: set[str], flags: int, anchor_ids) -> None:
         for alternative in split_alternatives(signal.pattern):
@@ -176,6 +186,21 @@ class SignalTable:
 SECRET_ANCHORS = ("akia", "asia", "agpa", "aida", "aroa", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox",
                   "sk-", "aiza", "private key", "eyj", "password", "passwd", "pwd", "secret", "token", "api_key",
                   "api-key", "apikey", "access_key", "access-key", "accesskey", "://")
+
+
+def _possible_buckets(signal: CompiledSignal, kind: str) -> tuple | None:
+    """The evidence buckets that a hit of `signal` where it counts fully in a `kind` segment lands in.
+
+    Once they are full, the signal has all the evidence a report keeps; a comment
+    that merely mentions it would add nothing, so the scan stops looking for it.
+    None: never stop (rules that need every file's roles)."""
+    if any(target.check in FILE_ROLE_CHECKS for target in signal.targets):
+        return None
+    buckets = set()
+    for target in signal.targets:
+        capped = kind in CAPPED_CONTEXTS and not (target.docs_ok and kind == DOCS)
+        buckets.add((target.check, target.role, "partial" if capped else target.level, kind))
+    return tuple(sorted(buckets))
 
 
 def _automaton(anchor_ids: dict[str, list[int]]):
@@ -214,8 +239,10 @@ def _snippet(line: str) -> str:
     return text
 
 
-def _candidates(automaton, text: str) -> dict[int, set[int]]:
-    """Line start offset -> ids of the alternatives (or SECRET) whose anchors occur on that line."""
+def _candidates(automaton, text: str, dead: frozenset = frozenset()) -> dict[int, set[int]]:
+    """Line start offset -> ids of the alternatives (or SECRET) whose anchors occur on that line.
+
+    Anchors whose alternatives are all in `dead` are passed over."""
     lower = text.lower()
     if len(lower) != len(text):  # rare characters whose lower case is longer: keep offsets aligned
         lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
@@ -223,7 +250,8 @@ def _candidates(automaton, text: str) -> dict[int, set[int]]:
     if not len(automaton):
         return found
     for end, ids in automaton.iter(lower):
-        found[lower.rfind("\n", 0, end) + 1].update(ids)
+        if ids not in dead:
+            found[lower.rfind("\n", 0, end) + 1].update(ids)
     return found
 
 
@@ -274,7 +302,8 @@ def _context(segment: Segment, line: str, column: int, line_number: int, docstri
 
 def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: ScanResult) -> None:
     text = segment.text
-    candidates = _candidates(table.automata[segment.kind], text)
+    kind = segment.kind
+    candidates = _candidates(table.automata[kind], text, result._dead_anchors.get(kind, frozenset()))
     always = table.unanchored.get(segment.kind, [])
     if always:  # alternatives without a literal anchor are tried on every line
         offset = 0
@@ -286,7 +315,7 @@ def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: 
     assignments = segment.kind != DOCS and not TEST_PATH.search(item.rel) and not EXAMPLE_PATH.search(item.rel)
     # Evidence keeps one hit per file, so a signal is done once it matched where it counts fully
     # (code/config); a mention (comment, docs, dependency list) is recorded once and the search goes on.
-    done: set[int] = set()
+    done: set[int] = set(result.exhausted[kind])
     mentioned: set[int] = set()
     always_capped = segment.kind in (DOCS, DEPS)
     signal_of = table.signal_of
@@ -324,6 +353,23 @@ def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: 
                 capped = context in CAPPED_CONTEXTS and not (target.docs_ok and context == "docs")
                 result.add(Hit(target.check, target.role, "partial" if capped else target.level, context, item.rel,
                                line_number, segment.cell, snippet, found.group(0)[:60]))
+    _note_exhausted(table, result, kind, (done | mentioned) - result.exhausted[kind])
+
+
+def _note_exhausted(table: SignalTable, result: ScanResult, kind: str, signals: set[int]) -> None:
+    """Mark the signals just seen whose buckets are now all full, and the anchors that only name such signals."""
+    exhausted = result.exhausted[kind]
+    grown = False
+    for index in signals:
+        buckets = table.buckets[(index, kind)]
+        if buckets is not None and result.is_full(buckets):
+            exhausted.add(index)
+            grown = True
+    if grown:
+        signal_of = table.signal_of
+        result._dead_anchors[kind] = frozenset(
+            ids for ids in table.automata[kind].values()
+            if ids[0] != SignalTable.SECRET and all(signal_of[b] in exhausted for b in ids))
 
 
 def _scan_secret_line(item: RepoFile, segment: Segment, line: str, line_number: int, assignments: bool, result: ScanResult) -> None:
