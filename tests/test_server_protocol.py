@@ -19,7 +19,7 @@ from mcp.shared.exceptions import MCPError
 from mlproof import content
 from tests.server_harness import REPO, assert_tool_error, mcp_session, server_env, structured
 
-HEAVY_MODULES = ("mlflow", "pandas", "scipy", "pyarrow", "sklearn", "polars")
+HEAVY_MODULES = ("mlflow", "pandas", "scipy", "pyarrow", "sklearn", "polars", "numpy")
 PROMPTS = {"audit": {"path": "."}, "architect": {"requirements": "3 data scientists, batch scoring nightly"},
            "gate": {"claim": "the churn model is deployed"}, "drift_triage": {"reference": "ref.csv", "current": "cur.csv"}}
 

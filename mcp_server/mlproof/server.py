@@ -303,9 +303,8 @@ DATASET_HELP = (
 
 
 def register_drift_tools(server: MlproofServer) -> None:
-    from mlproof.drift import drift_report as engine_drift_report
-
-    DriftReport = return_model(engine_drift_report)
+    # The schema comes from the model module; the engine (numpy, pyarrow) loads on the first call.
+    from mlproof.drift.models import DriftReport
 
     async def dataset(ctx: Context, value: DatasetArg, what: str):
         """A path checked against the roots, or inline columns checked for shape."""
@@ -332,6 +331,8 @@ def register_drift_tools(server: MlproofServer) -> None:
         statistical test chosen for its type (e.g. Kolmogorov-Smirnov, PSI, chi-squared,
         Jensen-Shannon, Wasserstein), its statistic or p-value, the threshold and a drifted
         flag; the dataset drifts when the share of drifted columns reaches drift_share."""
+        from mlproof.drift.engine import drift_report as engine_drift_report
+
         report = await run_engine(
             ctx,
             engine_drift_report,
