@@ -75,4 +75,9 @@ def run_demo(args: argparse.Namespace) -> int:
 
     verdict = gate_claim("deployment done", repo=project, tracking_uri=tracking_uri, model=DEMO_MODEL)
     console.print(Markdown(verdict.to_markdown()))
+
+    console.print(Rule("Next"))
+    console.print(f"Drift charts: open {html_path.resolve()} in a browser.")
+    console.print("Your own project: mlproof audit PATH · mlproof drift REF CUR · mlproof gate 'deployment done' --repo PATH")
+    console.print("In Claude Code or another MCP client: mlproof serve (see the README).")
     return 0
