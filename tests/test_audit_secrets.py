@@ -47,6 +47,16 @@ def test_references_and_examples_are_not_secrets(text):
     assert find_secrets(text) == []
 
 
+@pytest.mark.parametrize("text", ["API_KEY: test-secret-key", 'db_password = "mock_password_123"', "TOKEN=testing-token-value"])
+def test_test_double_values_are_not_findings_but_stay_masked(text):
+    assert find_secrets(text) == []
+    assert text.split("=")[-1].split(":")[-1].strip().strip('"') not in redact(text)
+
+
+def test_a_value_that_only_contains_test_is_still_a_secret():
+    assert [hit.kind for hit in find_secrets('api_key = "prod-k3y-latest-9f8e7d"')] == ["hard-coded-secret"]
+
+
 def test_private_key_block_is_masked_whole():
     block = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\nabc\n-----END RSA PRIVATE KEY-----\nafter"
     masked = redact(block)

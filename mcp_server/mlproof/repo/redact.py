@@ -85,6 +85,9 @@ class SecretHit:
 
 # Example values vendors publish in their docs are not leaks.
 _EXAMPLE_VALUE = re.compile(r"(?i)example|xxxx|dummy|fake|sample|placeholder|your[_\-]|<|\*\*\*")
+# Assigned values that announce themselves as test doubles (API_KEY: test-secret-key in a CI test job).
+# They are not findings, but redact() still masks them: a real secret may start with "test-" too.
+_TEST_DOUBLE_VALUE = re.compile(r"(?i)^(?:test|testing|mock|fake|dummy)[_\-]")
 _WEAK_PASSWORDS_OK = {"password", "secret", "token", "test", "none", "null", ""}
 
 
@@ -114,7 +117,7 @@ def find_secrets(text: str, *, include_assignments: bool = True) -> list[SecretH
             continue
         for m in ASSIGNMENT.finditer(line):
             value, quoted = m.group(3), bool(m.group(2))
-            if len(value) < 6 or _is_reference(value, quoted=quoted) or _EXAMPLE_VALUE.search(value):
+            if len(value) < 6 or _is_reference(value, quoted=quoted) or _EXAMPLE_VALUE.search(value) or _TEST_DOUBLE_VALUE.match(value):
                 continue
             if value.lower() in _WEAK_PASSWORDS_OK:
                 continue
