@@ -11,15 +11,9 @@ from pathlib import Path
 import pytest
 
 from mlproof.rubric.audit import run_audit
+from tests.audit_support import build
 from mlproof.rubric.catalog import load_catalog
 
-BASE = {
-    "src/model/train.py": (
-        "import pandas as pd\nfrom sklearn.linear_model import LogisticRegression\n\n\n"
-        "def main():\n    frame = pd.read_csv('data.csv')\n    model = LogisticRegression()\n"
-        "    model.fit(frame[['a']], frame['y'])\n    return model\n"
-    ),
-}
 
 API = "from fastapi import FastAPI\napp = FastAPI()\n\n\n@app.post('/predict')\ndef predict(request):\n    return {}\n"
 CI_PYTEST = "name: ci\non: [push, pull_request]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: python -m pytest -q\n"
@@ -69,14 +63,6 @@ CASES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
 
 # Checks whose pass case is Python code: the same lines commented out only *mention* the practice.
 COMMENTED = [cid for cid, (good, _) in CASES.items() if len(good) == 1 and next(iter(good)).endswith(".py")]
-
-
-def build(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in {**BASE, **files}.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
 
 
 def status(root: Path, check_id: str):

@@ -7,24 +7,12 @@ not. The base repository trains a model in a module, so "fail" is a real fail, n
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from mlproof.rubric.audit import run_audit
+from tests.audit_support import build, workflow, assert_graded
 
-BASE = {
-    "src/model/train.py": (
-        "import pandas as pd\nfrom sklearn.linear_model import LogisticRegression\n\n\n"
-        "def main():\n    frame = pd.read_csv('data.csv')\n    model = LogisticRegression()\n"
-        "    model.fit(frame[['a']], frame['y'])\n    return model\n"
-    ),
-}
-
-
-def workflow(*commands: str, on: str = "push") -> str:
-    steps = "".join(f"      - run: {command}\n" for command in commands)
-    return f"name: pipeline\non: {on}\njobs:\n  job:\n    runs-on: ubuntu-latest\n    steps:\n{steps}"
 
 
 SPARK_TUNING = (
@@ -78,22 +66,9 @@ CASES = [
 ]
 
 
-def build(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in {**BASE, **files}.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
-
-
 @pytest.mark.parametrize("check_id, files, expected, _what", CASES, ids=[f"{c[0]}-{c[3]}" for c in CASES])
 def test_realworld_pattern(tmp_path, check_id, files, expected, _what):
-    result = run_audit(build(tmp_path, files)).check(check_id)
-    assert result.status == expected, result.why
-    if expected == "fail":
-        assert result.evidence == []
-    else:
-        assert any(e.path in files for e in result.evidence), [e.path for e in result.evidence]
+    assert_graded(tmp_path, check_id, files, expected)
 
 
 def test_batch_scoring_makes_serving_schema_applicable(tmp_path):

@@ -147,7 +147,6 @@ def test_schema_differences_are_reported_not_dropped():
 def test_every_file_format_reads_the_same(tmp_path):
     ref, cur = _frames(n_ref=1_500, n_cur=1_200, shift=5.0)
     ref, cur = ref.drop(columns=["note"]), cur.drop(columns=["note"])
-    paths = {}
     for role, frame in (("ref", ref), ("cur", cur)):
         table = pa.Table.from_pandas(frame, preserve_index=False)
         pq.write_table(table, tmp_path / f"{role}.parquet")

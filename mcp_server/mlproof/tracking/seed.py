@@ -67,7 +67,7 @@ class SeedSummary(BaseModel):
             f"- experiment {DEMO_EXPERIMENT} (id {self.experiment_id}), runs: "
             + ", ".join(f"{name}={rid}" for name, rid in self.run_ids.items()),
             f"- model `{self.model}` versions: " + ", ".join(f"v{v}<-{n}" for v, n in self.versions.items()),
-            f"- aliases: " + ", ".join(f"@{a}=v{v}" for a, v in self.aliases.items()),
+            "- aliases: " + ", ".join(f"@{a}=v{v}" for a, v in self.aliases.items()),
             f"- `{self.legacy_model}`: logged without signature, dataset or alias (a hygiene counter-example)",
             f"- git commit tag: {self.git_commit or 'none (not a git checkout)'}",
         ]
