@@ -203,12 +203,20 @@ def rule_access_control(check: Check, hits: list[Hit], scan: ScanResult) -> Chec
     return generic(check, hits, scan)
 
 
+def rule_model_validation_gate(check: Check, hits: list[Hit], scan: ScanResult) -> CheckResult:
+    """A gate is a pipeline step: a partial-level helper defined only in notebook cells
+    (e.g. a Kaggle `def validate_model(` that prints train/test error) blocks nothing."""
+    kept = [h for h in hits if not (h.cell is not None and h.level == "partial" and h.context == "code")]
+    return generic(check, kept, scan)
+
+
 RULES: dict[str, Callable[..., CheckResult]] = {
     "dev.reproducibility": rule_reproducibility,
     "dev.dependency_pinning": rule_dependency_pinning,
     "cicd.ci_pipeline": rule_ci_pipeline,
     "cicd.automated_tests": rule_automated_tests,
     "cicd.retraining_trigger": rule_retraining_trigger,
+    "cicd.model_validation_gate": rule_model_validation_gate,
     "gov.access_control": rule_access_control,
 }
 
