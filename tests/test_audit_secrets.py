@@ -53,6 +53,17 @@ def test_test_double_values_are_not_findings_but_stay_masked(text):
     assert text.split("=")[-1].split(":")[-1].strip().strip('"') not in redact(text)
 
 
+@pytest.mark.parametrize("text", ['export secrets_manager_name="titanic_secret_manager"', "DB_PASSWORD_FILE=/run/secrets/db_password",
+                                  'token_url = "https://auth.example.org/oauth/token"', "API_KEY_ID: key-7f3a9c21"])
+def test_names_that_point_at_a_secret_are_not_findings(text):
+    assert find_secrets(text) == []
+
+
+@pytest.mark.parametrize("text", ['db_password = "Xk9#mQ2vL8"', 'SECRET_KEY_PROD: "9f8e7d6c5b4a"', 'api_key_value = "a1b2c3d4e5f6"'])
+def test_secret_names_with_other_endings_still_count(text):
+    assert [hit.kind for hit in find_secrets(text)] == ["hard-coded-secret"]
+
+
 def test_a_value_that_only_contains_test_is_still_a_secret():
     assert [hit.kind for hit in find_secrets('api_key = "prod-k3y-latest-9f8e7d"')] == ["hard-coded-secret"]
 

@@ -88,6 +88,9 @@ _EXAMPLE_VALUE = re.compile(r"(?i)example|xxxx|dummy|fake|sample|placeholder|you
 # Assigned values that announce themselves as test doubles (API_KEY: test-secret-key in a CI test job).
 # They are not findings, but redact() still masks them: a real secret may start with "test-" too.
 _TEST_DOUBLE_VALUE = re.compile(r"(?i)^(?:test|testing|mock|fake|dummy)[_\-]")
+# Names that point at a secret kept elsewhere (secrets_manager_name, token_url, secret_arn): their values
+# are names, ids or places, not credentials. Again only for findings; redact() still masks them.
+_POINTER_NAME = re.compile(r"(?i)[_\-](?:names?|ids?|arns?|manager|path|file|url|uri|env|var|key_?name|ref)[\"']?\s*(?:=|:|:=|=>)\s*$")
 _WEAK_PASSWORDS_OK = {"password", "secret", "token", "test", "none", "null", ""}
 
 
@@ -117,7 +120,8 @@ def find_secrets(text: str, *, include_assignments: bool = True) -> list[SecretH
             continue
         for m in ASSIGNMENT.finditer(line):
             value, quoted = m.group(3), bool(m.group(2))
-            if len(value) < 6 or _is_reference(value, quoted=quoted) or _EXAMPLE_VALUE.search(value) or _TEST_DOUBLE_VALUE.match(value):
+            if (len(value) < 6 or _is_reference(value, quoted=quoted) or _EXAMPLE_VALUE.search(value)
+                    or _TEST_DOUBLE_VALUE.match(value) or _POINTER_NAME.search(m.group(1))):
                 continue
             if value.lower() in _WEAK_PASSWORDS_OK:
                 continue
