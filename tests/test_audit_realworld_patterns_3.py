@@ -66,3 +66,13 @@ CASES = [
 @pytest.mark.parametrize("check_id, files, expected, _what", CASES, ids=[f"{c[0]}-{c[3]}" for c in CASES])
 def test_realworld_pattern(tmp_path, check_id, files, expected, _what):
     assert_graded(tmp_path, check_id, files, expected)
+
+
+@pytest.mark.parametrize(("script", "expected"), [
+    ("zenml secrets-manager register local_secrets --flavor=local\n", "pass"),
+    ("gcloud secrets versions access latest --secret db-password > /tmp/pw\n", "pass"),
+    ("vault kv get -field=token secret/ml/api\n", "pass"),
+    ("echo 'remember to rotate the secrets'\n", "fail"),
+])
+def test_a_secrets_manager_in_setup_scripts_counts_for_access_control(tmp_path, script, expected):
+    assert_graded(tmp_path, "gov.access_control", {"scripts/setup_stack.sh": "#!/usr/bin/env bash\n" + script}, expected)
