@@ -428,45 +428,30 @@ def _merge_to(edges: np.ndarray, histogram: np.ndarray, targets: np.ndarray) -> 
     return np.diff(np.concatenate(([0], at, [cumulative[-1]])))
 
 
+def _merged_bins(edges, ref_hist, cur_hist, inner, labels: list[str], shown_edges, open_ends: bool) -> Bins:
+    """The fine streaming histograms merged onto the `inner` edges of coarser bins."""
+    return Bins(kind="histogram", labels=labels, reference=_merge_to(edges, ref_hist, inner),
+                current=_merge_to(edges, cur_hist, inner), edges=[float(e) for e in shown_edges], open_ends=open_ends)
+
+
 def _decile_bins(edges, ref_hist, cur_hist, F) -> Bins:
     """PSI's reference deciles, snapped to the fine edge where the reference CDF reaches each tenth."""
     idx = np.unique(np.minimum(np.searchsorted(F, np.arange(1, binning.PSI_BINS) / binning.PSI_BINS), edges.size - 1))
     inner = edges[idx]
-    return Bins(
-        kind="histogram",
-        labels=binning.interval_labels(inner),
-        reference=_merge_to(edges, ref_hist, inner),
-        current=_merge_to(edges, cur_hist, inner),
-        edges=[float(e) for e in inner],
-        open_ends=True,
-    )
+    return _merged_bins(edges, ref_hist, cur_hist, inner, binning.interval_labels(inner), inner, open_ends=True)
 
 
 def _sturges_bins(edges, ref_hist, cur_hist, ref_t: NumericTally, cur_t: NumericTally) -> Bins:
     low, high = min(ref_t.low, cur_t.low), max(ref_t.high, cur_t.high)
     sturges = binning.sturges_edges(low, high, ref_t.count + cur_t.count)
-    inner = sturges[1:-1]
     labels = [f"[{binning.format_edge(lo)}, {binning.format_edge(hi)})" for lo, hi in zip(sturges[:-1], sturges[1:])]
-    return Bins(
-        kind="histogram",
-        labels=labels,
-        reference=_merge_to(edges, ref_hist, inner),
-        current=_merge_to(edges, cur_hist, inner),
-        edges=[float(e) for e in sturges],
-    )
+    return _merged_bins(edges, ref_hist, cur_hist, sturges[1:-1], labels, sturges, open_ends=False)
 
 
 def _chart_bins(edges, ref_hist, cur_hist, ref_t, cur_t) -> Bins:
     chart = _chart_edges(ref_t.sample_array(), cur_t.sample_array(), min(ref_t.low, cur_t.low), max(ref_t.high, cur_t.high))
     inner = chart[1:-1]
-    return Bins(
-        kind="histogram",
-        labels=binning.interval_labels(inner),
-        reference=_merge_to(edges, ref_hist, inner),
-        current=_merge_to(edges, cur_hist, inner),
-        edges=[float(e) for e in chart],
-        open_ends=True,
-    )
+    return _merged_bins(edges, ref_hist, cur_hist, inner, binning.interval_labels(inner), chart, open_ends=True)
 
 
 def _categorical(plan, source, reason, tallies, rows) -> ColumnDrift:
