@@ -87,8 +87,8 @@ class ScanResult:
     files_read: int = 0
     bytes_read: int = 0
     _bucket_sizes: Counter = field(default_factory=Counter)
-    # segment kind -> signals whose every evidence bucket for that kind is full: more hits would be dropped,
-    # so the scan stops looking for them (the result is the same, the work is not).
+    # segment kind -> signals whose full-strength evidence buckets for that kind are full: the scan stops
+    # looking for them there (a later mention in a comment could not change a grade; see _possible_buckets).
     exhausted: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     _dead_anchors: dict[str, frozenset] = field(default_factory=dict)  # kind -> automaton values that only name exhausted signals
 
