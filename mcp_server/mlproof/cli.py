@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "mlproof.drift.cli",
     "mlproof.tracking.cli",
     "mlproof.gate.cli",
+    "mlproof.lint.cli",
     "mlproof.server_cli",
     "mlproof.evals.cli",
     "mlproof.demo",
