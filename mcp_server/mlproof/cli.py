@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "mlproof.tracking.cli",
     "mlproof.gate.cli",
     "mlproof.lint.cli",
+    "mlproof.schema_cli",
     "mlproof.server_cli",
     "mlproof.evals.cli",
     "mlproof.demo",
