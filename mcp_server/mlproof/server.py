@@ -51,6 +51,7 @@ mlproof collects evidence for MLOps questions instead of answering from memory.
 - drift_report compares two datasets column by column (method, statistic, threshold).
 - search_runs, compare_runs, best_run, get_model, model_lineage, registry_hygiene read an MLflow store (read-only).
 - gate_claim refuses a "done" claim unless the proofs exist.
+- lint_files finds deprecated MLOps APIs (registry stages, Evidently < 0.7, KFP v1 ...) with the replacement.
 Resources mlproof://skills/<name>, mlproof://references/<name> and mlproof://checks/<id> hold the
 judgement frameworks; read the matching skill before judging. Paths must lie inside the client's roots.
 """
@@ -211,6 +212,7 @@ def create_server(allow: list[str | Path] | None = None, cwd: str | Path | None 
     register_drift_tools(server)
     register_mlflow_tools(server)
     register_gate_tools(server)
+    register_lint_tool(server)
     register_resources(server)
     register_prompts(server)
     return server
@@ -510,6 +512,12 @@ def register_gate_tools(server: MlproofServer) -> None:
         uri = await checked_tracking_uri(server, ctx, tracking_uri)
         verdict = await run_sync(engine_gate_claim, claim, repo=repo_path, tracking_uri=uri, model=model, alias=alias)
         return tool_result(verdict)
+
+
+def register_lint_tool(server: MlproofServer) -> None:
+    from mlproof.lint.mcp_tool import register
+
+    register(server)
 
 
 # ---------------------------------------------------------------------------

@@ -122,17 +122,18 @@ def _open_mlflow_target(args: argparse.Namespace):
     """Check the MLflow store before any work, so a bad URI is refused before a report is written."""
     import logging
 
+    from mlproof.tracking.drift_runs import open_writing_client, writable_tracking_uri
+
+    for path in (args.reference, args.current):
+        if not Path(path).is_file():
+            raise MlproofError(f"--log-to-mlflow needs data files; {path[:80]!r} is not a file.")
+    uri = writable_tracking_uri(args.tracking_uri)  # refuses local stores outside the working directory
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     import mlflow  # noqa: F401 - mlflow sets its loggers up on import; lower them afterwards
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    from mlproof.tracking.drift_runs import open_writing_client
-
-    for path in (args.reference, args.current):
-        if not Path(path).is_file():
-            raise MlproofError(f"--log-to-mlflow needs data files; {path[:80]!r} is not a file.")
-    return open_writing_client(args.tracking_uri)
+    return open_writing_client(uri)
 
 
 def _log_to_mlflow(report, args: argparse.Namespace, client, uri: str) -> None:

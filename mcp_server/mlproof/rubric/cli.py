@@ -15,8 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     audit = subparsers.add_parser("audit", help="Grade a repository on the six MLOps pillars, with evidence.",
                                   description="Scan a repository (read-only) and grade the 34 catalog checks.")
     audit.add_argument("path", help="Repository folder to audit.")
-    audit.add_argument("--format", choices=["md", "json", "sarif"], default="md",
-                       help="Output format: md (default), json, or sarif (SARIF 2.1.0 for code scanning).")
+    audit.add_argument("--format", choices=["md", "json", "sarif", "summary"], default="md",
+                       help="Output format: md (default), json, sarif (SARIF 2.1.0 for code scanning) or summary (a few lines).")
     audit.add_argument("--output", "-o", type=Path, help="Write the report to this file instead of stdout.")
     audit.add_argument("--only", metavar="PILLAR", help="Show one pillar: data, dev, deploy, monitor, cicd or gov.")
     audit.add_argument("--fail-under", type=float, metavar="SCORE", help="Exit 1 when the overall score (0-10) is below SCORE.")
@@ -76,7 +76,7 @@ def _write(text: str, output: Path | None) -> None:
 
 def run_audit_command(args: argparse.Namespace) -> int:
     from mlproof.rubric.audit import run_audit
-    from mlproof.rubric.report import render_json, render_markdown
+    from mlproof.rubric.report import render_json, render_markdown, render_summary
     from mlproof.rubric.sarif import render_sarif
 
     if args.fail_under is not None and not 0 <= args.fail_under <= 10:
@@ -88,7 +88,7 @@ def run_audit_command(args: argparse.Namespace) -> int:
         report = run_audit(args.path, only=args.only, progress=progress, max_bytes=int(args.max_file_size * 1024 * 1024))
     finally:
         stop()
-    render = {"json": render_json, "sarif": render_sarif}.get(args.format, render_markdown)
+    render = {"json": render_json, "sarif": render_sarif, "summary": render_summary}.get(args.format, render_markdown)
     _write(render(report), args.output)
     if args.output is not None:
         print(f"Report written to {args.output}", file=sys.stderr)

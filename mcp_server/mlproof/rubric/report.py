@@ -41,3 +41,17 @@ def render_markdown(report: AuditReport) -> str:
 
 def render_json(report: AuditReport) -> str:
     return report.model_dump_json(indent=2)
+
+
+def render_summary(report: AuditReport) -> str:
+    """A few lines for terminals and hooks: the score, then each failing or partial check, heaviest first."""
+    lines = [f"mlproof audit {report.root}: score {_fmt(report.score)}/10, maturity level {report.maturity.level} "
+             f"({report.maturity.name}), {report.scan.files_read} files read."]
+    open_checks = sorted((c for c in report.checks if c.status in ("fail", "partial")), key=lambda c: (-c.weight, c.id))
+    for check in open_checks:
+        where = f" [{check.evidence[0].location()}]" if check.evidence else ""
+        lines.append(f"  {check.status:7} w{check.weight} {check.id}: {check.why}{where}")
+    if not open_checks:
+        lines.append("  every graded check passes.")
+    lines.append("Full report: mlproof audit PATH (Markdown) or --format json; one check: mlproof explain CHECK_ID.")
+    return "\n".join(lines) + "\n"

@@ -22,9 +22,11 @@ of the name's SHA-1 appended, so two columns never share a key.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
+import sys
 import tempfile
 import time
 from datetime import datetime, timezone
@@ -203,7 +205,8 @@ def log_drift_run(report: DriftReport, *, experiment: str, reference_path: str, 
     reference_digest, current_digest = file_digest(reference_path), file_digest(current_path)
     reference_name, current_name = Path(reference_path).name, Path(current_path).name
     metrics, params, tags = run_contents(report, reference_digest, current_digest, reference_name, current_name)
-    with translate_errors(tracking_uri):
+    # MLflow prints "View run ... at" links to stdout when a run ends; stdout may be a JSON report.
+    with translate_errors(tracking_uri), contextlib.redirect_stdout(sys.stderr):
         experiment_id = _experiment_id(client, experiment)
         run = client.create_run(experiment_id, run_name=run_name or f"drift {reference_name} vs {current_name}",
                                 tags=tags)
