@@ -178,7 +178,7 @@ def test_audit_below_fail_under_fails_with_summary_sarif_and_outputs(installed, 
     assert run["code"] == 1, run["stderr"]
     assert run["outputs"]["verdict"] == "FAIL" and run["outputs"]["score"] == "6.1"
     assert "::error title=mlproof audit::The audit score 6.1 is below fail-under 9." in run["stdout"]
-    assert run["summary"].startswith("# mlproof audit: 6.1/10 (fail-under 9: FAIL)")
+    assert run["summary"].startswith("### ❌ mlproof audit failed: score 6.1/10 is below fail-under 9\n")
     assert "## Critical issues" in run["summary"] and "monitor.data_drift" in run["summary"]
     sarif = Path(run["outputs"]["sarif"])
     assert sarif == run["workspace"] / "mlproof.sarif"
@@ -239,7 +239,8 @@ def test_a_failing_pull_requests_summary_renders_in_headless_chromium(installed,
                              "--title", "mlproof / audit - failed"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     html = page.read_text()
-    assert "<table>" in html and "<h1>mlproof audit: 6.1/10 (fail-under 9: FAIL)</h1>" in html
+    assert "<table>" in html and "<h3>❌ mlproof audit failed: score 6.1/10 is below fail-under 9</h3>" in html
+    assert "&lt;br&gt;" not in html and "<br>" in html  # evidence lines in table cells, as GitHub shows them
     shot = tmp_path / "summary.png"
     flags = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -283,7 +284,7 @@ def test_gitlab_template_jobs_run_their_script_lines(tmp_path, snapshot):
     audit, after = run(".mlproof-audit", MLPROOF_FAIL_UNDER="9")
     assert audit.returncode == 1, audit.stderr[-2000:]
     assert "error: mlproof audit: The audit score 6.1 is below fail-under 9." in audit.stdout
-    assert "# mlproof audit: 6.1/10" in after.stdout and "verdict=FAIL" in after.stdout
+    assert "mlproof audit failed: score 6.1/10" in after.stdout and "verdict=FAIL" in after.stdout
     for artifact in gitlab_job(".mlproof-audit")["artifacts"]["paths"]:
         assert (project / artifact).is_file(), artifact
     jsonschema.Draft4Validator(SARIF_SCHEMA).validate(json.loads((project / "mlproof.sarif").read_text()))

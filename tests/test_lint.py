@@ -52,7 +52,7 @@ def test_the_list_covers_the_seed_era_apis():
         "df = ge.from_pandas(frame)": "great_expectations.v0_dataset",
         "mlflow.evaluate(m, data, baseline_model=old)": "mlflow.evaluate_baseline_model",
         "kind: SeldonDeployment": "seldon.core_v1",
-        "import feast\nf = Feature(name='x', dtype=ValueType.INT64)": "feast.feature",
+        "from feast import Feature, ValueType\nf = Feature(name='x', dtype=ValueType.INT64)": "feast.feature",
         "import pkg_resources": "setuptools.pkg_resources",
         "from evidently.tabs import DataDriftTab": "evidently.dashboard",
     }
@@ -168,6 +168,10 @@ def test_cli_exit_codes_text_and_json(tmp_path):
 
     ignored = run_lint(str(tmp_path), "--ignore", "mlflow")
     assert ignored.returncode == 0
+
+    listed = run_lint("--list-rules")
+    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == len(RULES)
+    assert listed.stdout.startswith("mlflow.transition_stage: client.set_registered_model_alias")
 
 
 @pytest.mark.parametrize("args, fragment", [

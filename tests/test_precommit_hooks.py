@@ -31,7 +31,8 @@ def hook_env(tmp_path_factory):
     hook_repo = snapshot_repo(root / "hook-repo")
     deps = dependencies_without_mlproof(root / "deps")
     env = offline_pip_env({**os.environ, "PRE_COMMIT_HOME": str(root / "cache"), "PYTHONPATH": str(deps),
-                           "HOME": str(root), "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_SYSTEM": os.devnull})
+                           "HOME": str(root), "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_SYSTEM": os.devnull,
+                           "VIRTUALENV_NO_PERIODIC_UPDATE": "1"})  # virtualenv seeds from its bundled wheels only
     env.pop("VIRTUAL_ENV", None)
     # No `mlproof` on PATH: the hooks can only run the one pre-commit installs from the hook repository.
     env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if p and not (Path(p) / "mlproof").exists())

@@ -106,10 +106,15 @@ def run_audit_step(inputs: Inputs, workspace: Path) -> StepResult:
         sarif.parent.mkdir(parents=True, exist_ok=True)
         sarif.write_text(render_sarif(report), encoding="utf-8")
     score = report.score if report.score is not None else 0.0
+    shown = "n/a" if report.score is None else f"{report.score:g}"
     below = inputs.fail_under is not None and score < inputs.fail_under
     verdict = "FAIL" if below else "PASS"
-    bar = f" (fail-under {inputs.fail_under:g}: {verdict})" if inputs.fail_under is not None else ""
-    header = f"# mlproof audit: {report.score if report.score is not None else 'n/a'}/10{bar}\n\n"
+    if inputs.fail_under is None:
+        header = f"### mlproof audit: score {shown}/10\n\n"
+    elif below:
+        header = f"### ❌ mlproof audit failed: score {shown}/10 is below fail-under {inputs.fail_under:g}\n\n"
+    else:
+        header = f"### ✅ mlproof audit passed: score {shown}/10 (fail-under {inputs.fail_under:g})\n\n"
     failure = f"The audit score {score:g} is below fail-under {inputs.fail_under:g}." if below else None
     return StepResult(header + render_markdown(report),
                       {"score": str(report.score if report.score is not None else ""), "verdict": verdict,

@@ -36,8 +36,10 @@ def _applies(rule: Rule, piece: Piece) -> bool:
 
 
 def _candidates(rules: Sequence[Rule], raw: str) -> list[Rule]:
-    """Rules that can match at all: a needle and `requires` are in the raw text (comments and prose included)."""
-    return [r for r in rules if r.may_match(raw) and (not r.requires or compiled(r.requires).search(raw))]
+    """Rules that can match at all, decided on the raw code (comments included, so a superset):
+    a needle is there (a substring test, cheap), then `requires` and the rule's probe match."""
+    return [r for r in rules if r.may_match(raw) and (not r.requires or compiled(r.requires).search(raw))
+            and r.probe().search(raw)]
 
 
 def _piece_findings(piece: Piece, code: str, path: str, rules: Sequence[Rule], context: str) -> list[LintFinding]:
@@ -70,13 +72,14 @@ def _piece_findings(piece: Piece, code: str, path: str, rules: Sequence[Rule], c
 def lint_text(text: str, kind: str, *, path: str = "<text>", rules: Sequence[Rule] | None = None,
               honour_markers: bool = True) -> list[LintFinding]:
     """Findings in one text of a file type (python, config, shell, markdown, notebook)."""
-    rules = _candidates(load_rules() if rules is None else rules, text)
+    pieces = pieces_of(text, kind, honour_markers=honour_markers)
+    raw = "\n".join(piece.text for piece in pieces)
+    rules = _candidates(load_rules() if rules is None else rules, raw)
     if not rules:
         return []
-    pieces = pieces_of(text, kind, honour_markers=honour_markers)
     codes = [cleaned(piece) for piece in pieces]
     context = "\n".join(codes)
-    findings = [f for piece, code in zip(pieces, codes) for f in _piece_findings(piece, code, path, rules, context)]
+    findings = [f for piece, code in zip(pieces, codes, strict=True) for f in _piece_findings(piece, code, path, rules, context)]
     return sorted(findings, key=lambda f: (f.cell or 0, f.line, f.column, f.rule))
 
 

@@ -23,6 +23,7 @@ class CallMatch(BaseModel):
     name: str
     qualifier: str | None = None
     keywords: list[str] = Field(default_factory=list)
+    without_keywords: list[str] = Field(default_factory=list, description="Keywords that mark another, current API of the same name.")
     positional_string: bool = False
 
     def model_post_init(self, _context: object) -> None:
@@ -73,6 +74,16 @@ class Rule(BaseModel):
     def may_match(self, raw: str) -> bool:
         """False when no match is possible: none of the needles is in the raw text (a plain substring test)."""
         return any(needle in raw for needle in self.needles)
+
+    def probe(self) -> re.Pattern[str]:
+        """A search of the raw text (comments and prose included) that every real match implies."""
+        parts = [self.pattern]
+        if self.call:
+            after = "|".join(rf"\b{re.escape(k)}\s*=" for k in self.call.keywords)
+            parts.append(rf"\b(?:{self.call.name})\s*\((?:[\s\S]*?(?:{after}))?" if after else rf"\b(?:{self.call.name})\s*\(")
+        if self.imports:
+            parts.append(rf"\bimport\b[\s\S]*?{self.imports.name.strip('^$')}")
+        return compiled("|".join(f"(?:{part})" for part in parts), re.MULTILINE)
 
 
 @lru_cache(maxsize=1)
@@ -176,6 +187,8 @@ def call_hits(rule: Rule, index: SyntaxIndex) -> list[Hit]:
     hits = []
     for name, path, node in index.calls:
         if not name_re.fullmatch(name) or (qualifier_re and not qualifier_re.search(path)):
+            continue
+        if any(k.arg in spec.without_keywords for k in node.keywords):
             continue
         keyword = next((k for k in node.keywords if k.arg in spec.keywords), None)
         if keyword is not None:

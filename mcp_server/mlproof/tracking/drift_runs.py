@@ -198,7 +198,7 @@ def _chunks(items: list, size: int):
 def log_drift_run(report: DriftReport, *, experiment: str, reference_path: str, current_path: str,
                   client: MlflowClient, tracking_uri: str, run_name: str | None = None) -> LoggedDriftRun:
     """Log one drift run (see the module doc for its format) through a writing client."""
-    from mlflow.entities import Metric, Param, RunTag
+    from mlflow.entities import Metric, Param
 
     from mlproof.tracking.connection import shown, translate_errors
 
