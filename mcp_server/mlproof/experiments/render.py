@@ -21,7 +21,8 @@ def _interval(estimate: Estimate, as_percent: bool) -> str:
 
 
 def markdown(report: ABReport) -> str:
-    lines = [f"# A/B test ({report.kind})", "", report.verdict, ""]
+    title = f"{report.kind}, {report.metric} metric" if report.kind == "plan" else report.kind
+    lines = [f"# A/B test ({title})", "", report.verdict, ""]
     conversion = report.metric == "conversion"
     if report.arms:
         lines += ["## Arms", ""]

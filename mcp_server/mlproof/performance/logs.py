@@ -65,10 +65,20 @@ def _read(path: str | Path, what: str):
     checked = check_path(path)
     if FILE_KINDS.get(checked.suffix.lower()) not in ("csv", "parquet", "jsonl"):
         raise MlproofError(f"The {what} file {checked.name} must be .csv, .parquet or .jsonl.")
-    table = read_file(checked)
+    table = _decoded(read_file(checked))
     if table.num_rows == 0:
         raise MlproofError(f"The {what} file {checked.name} has no rows.")
     return checked, table
+
+
+def _decoded(table):
+    """Dictionary-encoded columns (how Parquet strings are read) as plain columns."""
+    import pyarrow as pa
+
+    for index, column_field in enumerate(table.schema):
+        if pa.types.is_dictionary(column_field.type):
+            table = table.set_column(index, column_field.name, table.column(index).cast(column_field.type.value_type))
+    return table
 
 
 def _require(table, name: str, what: str, path: Path):
@@ -99,7 +109,7 @@ def _values(column, name: str, path: Path) -> Column:
         if not np.isfinite(values).all():
             raise MlproofError(f"{name!r} in {path.name} has NaN or infinite values; fix or drop those rows first.")
         return Column(values, "number")
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_dictionary(kind):
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         return Column(np.array(column.to_pylist(), dtype=str), "string")
     raise MlproofError(f"{name!r} in {path.name} has the type {kind}; use numbers, booleans or strings.")
 
