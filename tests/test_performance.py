@@ -193,39 +193,41 @@ def test_regression_metrics_match_scikit_learn(tmp_path):
     assert first.degraded is False and second.degraded is True
 
 
-def _mlflow_store(tmp_path) -> str:
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    from tests.mlflow_support import shared_sqlite_store
+
+    return shared_sqlite_store(tmp_path_factory.mktemp("perf-store"))
+
+
+def test_baseline_is_read_from_the_champion_in_a_real_mlflow_store(store, drifted, monkeypatch):
     from mlflow import MlflowClient
 
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    experiment = client.create_experiment("churn")
-    run = client.create_run(experiment)
-    client.log_metric(run.info.run_id, "val_roc_auc", 0.84)
-    client.set_terminated(run.info.run_id)
-    client.create_registered_model("churn-classifier")
-    version = client.create_model_version("churn-classifier", f"runs:/{run.info.run_id}/model", run_id=run.info.run_id)
-    client.set_registered_model_alias("churn-classifier", "champion", version.version)
-    return uri, run.info.run_id
-
-
-def test_baseline_is_read_from_the_champion_in_a_real_mlflow_store(tmp_path, drifted, monkeypatch):
     _, _, predictions_path, labels_path = drifted
-    uri, run_id = _mlflow_store(tmp_path)
-    report = model_performance(predictions_path, labels_path, baseline_model="churn-classifier@champion",
-                               baseline_metric="val_roc_auc", tracking_uri=uri)
-    assert report.baseline.value == pytest.approx(0.84) and report.status == "degraded"
-    assert report.baseline.evidence.ids == {"model": "churn-classifier", "version": "1", "alias": "champion",
+    seed = store.summary
+    version = seed.aliases["champion"]
+    run_id = seed.run_ids[seed.versions[version]]
+    expected = MlflowClient(tracking_uri=store.tracking_uri).get_run(run_id).data.metrics["val_roc_auc"]
+    report = model_performance(predictions_path, labels_path, baseline_model=f"{seed.model}@champion",
+                               baseline_metric="val_roc_auc", tracking_uri=store.tracking_uri)
+    assert report.baseline.value == pytest.approx(expected) and report.baseline.source.startswith("MLflow")
+    assert report.baseline.evidence.ids == {"model": seed.model, "version": version, "alias": "champion",
                                             "run_id": run_id, "metric": "val_roc_auc"}
-    by_run = model_performance(predictions_path, labels_path, baseline_run=run_id, baseline_metric="val_roc_auc", tracking_uri=uri)
-    assert by_run.baseline.value == pytest.approx(0.84)
+    by_version = model_performance(predictions_path, labels_path, baseline_model=f"models:/{seed.model}/{version}",
+                                   baseline_metric="val_roc_auc", tracking_uri=store.tracking_uri)
+    by_run = model_performance(predictions_path, labels_path, baseline_run=run_id, baseline_metric="val_roc_auc",
+                               tracking_uri=store.tracking_uri)
+    assert by_version.baseline.value == by_run.baseline.value == report.baseline.value
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     with pytest.raises(MlproofError, match="needs a tracking URI"):
         model_performance(predictions_path, labels_path, baseline_run=run_id, baseline_metric="val_roc_auc")
     with pytest.raises(MlproofError, match="logged no metric"):
-        model_performance(predictions_path, labels_path, baseline_run=run_id, baseline_metric="nope", tracking_uri=uri)
+        model_performance(predictions_path, labels_path, baseline_run=run_id, baseline_metric="nope", tracking_uri=store.tracking_uri)
     with pytest.raises(MlproofError, match="no alias @gone"):
-        model_performance(predictions_path, labels_path, baseline_model="churn-classifier@gone",
-                          baseline_metric="val_roc_auc", tracking_uri=uri)
+        model_performance(predictions_path, labels_path, baseline_model=f"{seed.model}@gone",
+                          baseline_metric="val_roc_auc", tracking_uri=store.tracking_uri)
+    with pytest.raises(MlproofError, match="name@alias or name/version"):
+        model_performance(predictions_path, labels_path, baseline_model="a@b@c", baseline_metric="x", tracking_uri=store.tracking_uri)
 
 
 BAD_LOGS = [
