@@ -784,7 +784,8 @@ def register_prompts(server: MlproofServer) -> None:
             + grounding
             + "Choose tracking, registry, serving, monitoring and orchestration from the decision frameworks in the "
             "mlproof://references resources; justify each choice against the requirements and name what you would "
-            "not build yet." + _skill_text("mlops-architect")
+            "not build yet. Fit one page (400-500 words outside code blocks) and end with the four mandatory "
+            "sections: Confidence Assessment, Risk Assessment, Information Gaps, Caveats." + _skill_text("mlops-architect")
         )
 
     @server.prompt(name="gate", title="Done-gate", description="Check a 'done' claim against real evidence before accepting it.")
