@@ -80,7 +80,7 @@ def write_csv(path: Path, records: list[dict]) -> Path:
 
 def write_fixture(folder: Path) -> tuple[Path, Path]:
     """The files of evals/fixtures/churn-monitoring (regenerate with `python -m tests.performance_data DIR`)."""
-    predictions, labels = generate()
+    predictions, labels = generate(per_day=200)
     folder.mkdir(parents=True, exist_ok=True)
     return write_jsonl(folder / "predictions.jsonl", predictions), write_csv(folder / "labels.csv", labels)
 

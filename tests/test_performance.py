@@ -303,3 +303,11 @@ def test_model_performance_tool_is_compact_by_default(drifted):
             assert refused.is_error and "outside the folders" in refused.content[0].text
 
     anyio.run(scenario)
+
+
+def test_the_eval_fixture_is_the_seeded_generation(tmp_path):
+    from tests.performance_data import write_fixture
+
+    committed = REPO / "evals" / "fixtures" / "churn-monitoring"
+    for fresh in write_fixture(tmp_path):
+        assert (committed / fresh.name).read_bytes() == fresh.read_bytes(), f"regenerate {fresh.name} with python -m tests.performance_data"
