@@ -225,9 +225,14 @@ def _conversion_plan_rows(p_a, diff, alpha, power, ratio, seq: SequentialDesign 
     plan = SampleSizePlan(baseline=p_a, target_lift_absolute=diff, target_lift_relative=diff / p_a, alpha=alpha,
                           power=power, ratio=ratio, users_control=n_a, users_treatment=n_b, users_total=n_a + n_b,
                           method=CONVERSION_POWER + "; users rounded up")
+    return _with_sequential_maximum(plan, seq)
+
+
+def _with_sequential_maximum(plan: SampleSizePlan, seq: SequentialDesign | None) -> SampleSizePlan:
+    """The planned looks need more users at most: the fixed sample times the inflation factor."""
     if seq is not None and seq.inflation_factor is not None:
-        plan.sequential_users_control = math.ceil(n_a * seq.inflation_factor - 1e-9)
-        plan.sequential_users_treatment = math.ceil(n_b * seq.inflation_factor - 1e-9)
+        plan.sequential_users_control = math.ceil(plan.users_control * seq.inflation_factor - 1e-9)
+        plan.sequential_users_treatment = math.ceil(plan.users_treatment * seq.inflation_factor - 1e-9)
     return plan
 
 
@@ -391,10 +396,7 @@ def _continuous_plan_rows(mean_a, sd_a, sd_b, diff, alpha, power, ratio, seq) ->
                           target_lift_relative=diff / abs(mean_a) if mean_a else None, alpha=alpha, power=power,
                           ratio=ratio, users_control=n_a, users_treatment=n_b, users_total=n_a + n_b,
                           method=CONTINUOUS_POWER + "; smallest n reaching the power")
-    if seq is not None and seq.inflation_factor is not None:
-        plan.sequential_users_control = math.ceil(n_a * seq.inflation_factor - 1e-9)
-        plan.sequential_users_treatment = math.ceil(n_b * seq.inflation_factor - 1e-9)
-    return plan
+    return _with_sequential_maximum(plan, seq)
 
 
 # -- plan --------------------------------------------------------------------------
