@@ -17,7 +17,7 @@ import pytest
 from mlproof.rubric.audit import run_audit
 from mlproof.rubric.catalog import load_catalog
 from mlproof.rubric.checkdocs import check_anchor, render_check_docs
-from mlproof.rubric.report import render_summary
+from mlproof.rubric.report import render_brief
 from mlproof.rubric.sarif import FINGERPRINT_KEY, LEVELS, render_sarif, sarif_log
 
 REPO = Path(__file__).resolve().parents[1]
@@ -193,13 +193,13 @@ def test_every_help_uri_anchor_exists_in_the_docs(churn_log):
         assert rule["helpUri"].split("#", 1)[1] in anchors, rule["id"]
 
 
-def test_summary_format_lists_open_checks_heaviest_first():
+def test_brief_format_lists_open_checks_heaviest_first():
     report = run_audit(str(FIXTURES / "churn-model"))
-    lines = render_summary(report).splitlines()
+    lines = render_brief(report).splitlines()
     assert lines[0].endswith("score 6.1/10, maturity level 1 (ML pipeline), 15 files read.")
     listed = [line.split()[2].rstrip(":") for line in lines[1:-1]]
     open_checks = [c for c in report.checks if c.status in ("fail", "partial")]
     assert sorted(listed) == sorted(c.id for c in open_checks)
     weights = [int(line.split()[1][1:]) for line in lines[1:-1]]
     assert weights == sorted(weights, reverse=True) and lines[1].split()[2] == "monitor.data_drift:"
-    assert "deploy.rollback: Found" in render_summary(report) and "[src/churn/evaluate.py:34]" in render_summary(report)
+    assert "deploy.rollback: Found" in render_brief(report) and "[src/churn/evaluate.py:34]" in render_brief(report)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from mlproof.repo.redact import redact
 from mlproof.rubric.models import AuditReport
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -43,7 +44,7 @@ def render_json(report: AuditReport) -> str:
     return report.model_dump_json(indent=2)
 
 
-def render_summary(report: AuditReport) -> str:
+def render_brief(report: AuditReport) -> str:
     """A few lines for terminals and hooks: the score, then each failing or partial check, heaviest first."""
     lines = [f"mlproof audit {report.root}: score {_fmt(report.score)}/10, maturity level {report.maturity.level} "
              f"({report.maturity.name}), {report.scan.files_read} files read."]
@@ -54,4 +55,4 @@ def render_summary(report: AuditReport) -> str:
     if not open_checks:
         lines.append("  every graded check passes.")
     lines.append("Full report: mlproof audit PATH (Markdown) or --format json; one check: mlproof explain CHECK_ID.")
-    return "\n".join(lines) + "\n"
+    return redact("\n".join(lines) + "\n")
