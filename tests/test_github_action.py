@@ -60,14 +60,24 @@ def test_actionlint_passes_the_example_workflow(tmp_path):
     project = workflow_project(tmp_path, {"mlproof.yml": EXAMPLE.read_text(encoding="utf-8")})
     result = actionlint(project)
     assert result.returncode == 0, result.stdout + result.stderr
-    pins = re.findall(r"uses:\s*(\S+)", EXAMPLE.read_text(encoding="utf-8"))
-    assert "actions/checkout@v6" in pins and "github/codeql-action/upload-sarif@v4" in pins
+
+
+# The newest major of each action the example and the action use (checked 2026-12: checkout v7.0.1 and
+# setup-python v7.0.0 of July 2026, codeql-action v4.38). Bump here and in the YAML together.
+CURRENT_MAJORS = {"actions/checkout": "v7", "actions/setup-python": "v7", "github/codeql-action/upload-sarif": "v4"}
+
+
+def test_the_example_and_the_action_pin_the_current_majors():
+    pins = re.findall(r"uses:\s*([\w./-]+)@(\S+)", EXAMPLE.read_text(encoding="utf-8") + (REPO / "action.yml").read_text(encoding="utf-8"))
+    external = [(name, ref) for name, ref in pins if not name.startswith(("mlproof/", "./"))]
+    assert {name for name, _ in external} == set(CURRENT_MAJORS)
+    assert all(ref == CURRENT_MAJORS[name] for name, ref in external), external
 
 
 def test_actionlint_reads_action_yml_through_a_workflow_that_uses_it(tmp_path):
     every_input = {name: "x" for name in ACTION["inputs"]}
     good = {"on": "push", "jobs": {"check": {"runs-on": "ubuntu-latest", "steps": [
-        {"uses": "actions/checkout@v6"},
+        {"uses": "actions/checkout@v7"},
         {"id": "m", "uses": "./", "with": every_input},
         {"run": 'echo "$SCORE $VERDICT $SARIF $JUNIT"', "env": {
             name.upper(): f"${{{{ steps.m.outputs.{name} }}}}" for name in ACTION["outputs"]}},

@@ -152,12 +152,15 @@ def test_cli_exit_codes_text_and_json(tmp_path):
 
     clean = run_lint(str(tmp_path / "clean.py"))
     assert clean.returncode == 0 and clean.stdout == "" and "No deprecated MLOps API in 1 file(s)" in clean.stderr
+    quiet = run_lint(str(tmp_path / "clean.py"), "--quiet")
+    assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
 
     found = run_lint(str(tmp_path))
     assert found.returncode == 1
     first = found.stdout.splitlines()[0]
     assert first.startswith(f"{tmp_path}/old.py:2:8: mlflow.transition_stage `transition_model_version_stage(` -> ")
     assert "set_registered_model_alias" in first and "deprecated model registry stages in 2.9" in first
+    assert run_lint(str(tmp_path), "-q").stdout == found.stdout  # --quiet keeps findings and their count
 
     as_json = run_lint(str(tmp_path), "--format", "json")
     assert as_json.returncode == 1

@@ -76,6 +76,7 @@ def test_lint_hook_fails_on_a_deprecated_api_and_audit_hook_passes_a_good_reposi
     assert any(line.startswith("mlproof lint (deprecated MLOps APIs).") and line.endswith("Failed") for line in lines)
     assert "src/churn/old_serving.py:2:35: mlflow.stage_uri `models:/churn/Production` -> models:/<name>@<alias>" in output
     assert "Executable `mlproof` not found" not in output  # it ran pre-commit's own install
+    assert "No deprecated MLOps API" not in output  # batches of clean files stay quiet (--quiet)
 
 
 def test_audit_hook_fails_under_its_threshold_and_lint_passes_clean_files(hook_env, tmp_path):

@@ -18,6 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", choices=["text", "json"], default="text", help="text (default): one line per finding; json: the LintReport.")
     parser.add_argument("--ignore", action="append", default=[], metavar="RULE",
                         help="Skip a rule id (mlflow.stage_uri) or a whole library (airflow). Repeatable, or comma separated.")
+    parser.add_argument("--quiet", "-q", action="store_true",
+                        help="Print nothing when clean (pre-commit runs the hook on batches of files and shows every batch's output).")
     parser.add_argument("--list-rules", action="store_true", help="Print the rules and exit.")
     parser.set_defaults(handler=run)
 
@@ -36,5 +38,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         for finding in report.findings:
             print(finding.text())
-        print(report.summary(), file=sys.stderr if report.clean else sys.stdout)
+        if not (report.clean and args.quiet):
+            print(report.summary(), file=sys.stderr if report.clean else sys.stdout)
     return 0 if report.clean else 1
