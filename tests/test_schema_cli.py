@@ -1,4 +1,4 @@
-"""`mlproof schema audit|drift|gate|lint`: a valid JSON Schema that the real JSON output of each command follows."""
+"""`mlproof schema audit|drift|gate|lint|...`: a valid JSON Schema that the real JSON output of each command follows."""
 
 from __future__ import annotations
 
@@ -14,8 +14,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from mlproof.schema_cli import OUTPUTS
+
 REPO = Path(__file__).resolve().parents[1]
 CHURN = REPO / "evals" / "fixtures" / "churn-model"
+MONITORING = REPO / "evals" / "fixtures" / "churn-monitoring"
 
 
 def mlproof(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
@@ -55,6 +58,10 @@ def outputs(tmp_path_factory) -> dict[str, dict]:
         "drift": ["drift", str(reference), str(current), "--format", "json"],
         "gate": ["gate", "model promoted", "--repo", str(CHURN), "--format", "json"],
         "lint": ["lint", str(folder / "old.py"), "--format", "json"],
+        "audit-summary": ["audit", str(CHURN), "--format", "summary", "--quiet"],
+        "ab": ["ab", "--control", "1500/15000", "--treatment", "1680/15000", "--looks", "5", "--look", "3", "--format", "json"],
+        "performance": ["performance", str(MONITORING / "predictions.jsonl"), str(MONITORING / "labels.csv"),
+                        "--baseline", "0.84", "--format", "json"],
     }
     found = {}
     for name, args in commands.items():
@@ -64,7 +71,7 @@ def outputs(tmp_path_factory) -> dict[str, dict]:
     return found
 
 
-@pytest.mark.parametrize("output", ["audit", "drift", "gate", "lint"])
+@pytest.mark.parametrize("output", sorted(OUTPUTS))  # a new output without a real run above fails here
 def test_each_json_output_follows_its_schema(output, outputs):
     jsonschema.Draft202012Validator(schema_of(output)).validate(outputs[output])
 
