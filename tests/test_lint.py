@@ -126,6 +126,33 @@ def test_strings_in_code_count_and_multiline_calls_are_read_from_the_syntax_tree
     assert lint_text("import airflow\n" + code, "python")[-1].rule == "airflow.execution_date"
 
 
+def test_code_that_does_not_parse_is_matched_call_by_call():
+    # Docs elide arguments with `...` after keywords, a syntax error: the text patterns take over and must
+    # neither report the outer call of a nested one nor cross into it (Feast's composite FeatureView docs).
+    docs = (
+        "```python\n"
+        "feature_view = FeatureView(\n"
+        "    name=\"composite\",\n"
+        "    source=[\n"
+        "        FeatureView(name=\"a\", features=[\"f1\"], ...),\n"
+        "        FeatureView(\n"
+        "            name=\"b\",\n"
+        "            features=[\"f2\"],\n"
+        "            ...\n"
+        "        ),\n"
+        "    ],\n"
+        "    ...\n"
+        ")\n"
+        "```\n"
+    )
+    assert [(f.rule, f.line) for f in lint_text(docs, "markdown")] == [
+        ("feast.featureview_arguments", 5), ("feast.featureview_arguments", 6)]
+    # The contrib SQL Server and Oracle sources still name the column event_timestamp_column; FileSource does not.
+    sources = "```python\nimport feast\nsrc = MsSqlServerSource(name=\"s\", event_timestamp_column=\"ts\", ...)\n" \
+              "old = FileSource(path=\"d\", event_timestamp_column=\"ts\", ...)\n```\n"
+    assert [(f.rule, f.line) for f in lint_text(sources, "markdown")] == [("feast.event_timestamp_column", 4)]
+
+
 def test_inline_ignore_comments():
     code = "uri = 'models:/churn/Production'  # mlproof-lint: ignore[mlflow.stage_uri]\n" \
            "other = 'models:/fraud/Staging'  # mlproof-lint: ignore\n" \
