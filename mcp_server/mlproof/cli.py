@@ -27,6 +27,8 @@ COMMAND_MODULES = [
     "mlproof.gate.cli",
     "mlproof.experiments.cli",
     "mlproof.performance.cli",
+    "mlproof.lint.cli",
+    "mlproof.schema_cli",
     "mlproof.server_cli",
     "mlproof.evals.cli",
     "mlproof.demo",

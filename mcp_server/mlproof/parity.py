@@ -27,6 +27,7 @@ TOOL_COMMANDS: dict[str, str] = {
     "gate_claim": "gate",
     "ab_test": "ab",
     "model_performance": "performance",
+    "lint_files": "lint",
 }
 
 # Commands with no tool, and why an agent does not need one over MCP.
@@ -35,6 +36,7 @@ CLI_ONLY: dict[str, str] = {
     "serve": "starts the MCP server itself",
     "eval": "runs paid model providers over many scenarios; a developer harness, not a lookup",
     "demo": "seeds a store and writes reports into a work folder",
+    "schema": "prints the JSON Schemas of the outputs; an MCP client already gets each tool's output schema",
 }
 
 # Tool argument -> the argparse dest of its command, where the two names differ.
