@@ -1,0 +1,52 @@
+"""CI systems, schedulers and job definitions, parsed as data.
+
+Every job definition the repository holds becomes a `Job`: how it starts
+(`Trigger`s: push, pull request, schedule with its cron, manual, upstream
+event, disabled), and the shell commands its steps run (`Step`). Commands are
+followed to the code they reach by commands.py, not here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+TriggerKind = Literal["push", "pull_request", "schedule", "manual", "upstream", "tag", "other"]
+
+
+@dataclass(frozen=True)
+class Trigger:
+    kind: TriggerKind
+    path: str  # repository-relative file that declares it
+    line: int | None
+    detail: str = ""  # cron expression, branch filter, upstream job name ...
+    disabled: bool = False  # commented-out triggers are never parsed; this is for `enabled: false`, paused schedules ...
+
+
+@dataclass(frozen=True)
+class Step:
+    command: str  # one shell command line (multi-line `run:` blocks are split into logical lines)
+    path: str
+    line: int | None
+    name: str = ""
+    image: str = ""  # container image the step runs in, when declared
+
+
+@dataclass
+class Job:
+    system: str  # github-actions | gitlab-ci | azure-pipelines | jenkins | circleci | cloud-build | codebuild | ...
+    name: str
+    path: str
+    line: int | None
+    triggers: list[Trigger] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    disabled: bool = False  # the whole definition is switched off
+
+    @property
+    def scheduled(self) -> list[Trigger]:
+        return [t for t in self.triggers if t.kind == "schedule" and not t.disabled] if not self.disabled else []
+
+
+def parse_jobs(files: dict[str, str]) -> list[Job]:
+    """Every job defined in `files` (repository-relative path -> text). Built in a separate branch."""
+    raise NotImplementedError
