@@ -9,6 +9,7 @@ carries the whole chain as evidence.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Mapping
 
 
 @dataclass(frozen=True)
@@ -27,13 +28,15 @@ class Reach:
     file: str | None = None  # repository-relative path of an executed file (Python module/script, notebook)
     tool: str | None = None  # an external tool invoked, normalised: "pytest", "dvc repro", "mlflow run", "kubectl apply" ...
     argv: list[str] = field(default_factory=list)  # the final command's words (shlex), for signal matching
+    text: str = ""  # the final command line as written (for regex signals over commands)
 
 
 class CommandResolver:
     """Resolves commands against one repository (its files, Makefiles, scripts, task-runner configs)."""
 
-    def __init__(self, files: dict[str, str], modules: dict[str, str]):
-        """`files`: rel path -> text of readable text files; `modules`: dotted module name -> rel path."""
+    def __init__(self, files: Mapping[str, str], modules: Mapping[str, str]):
+        """`files`: rel path -> text of the readable text files (a lazy mapping: use `get` and `in`);
+        `modules`: dotted module name -> rel path of its .py file (or package __init__.py)."""
         raise NotImplementedError
 
     def resolve(self, command: str, path: str, line: int | None, relation: str = "runs") -> list[Reach]:

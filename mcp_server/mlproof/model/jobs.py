@@ -9,7 +9,7 @@ followed to the code they reach by commands.py, not here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Mapping
 
 TriggerKind = Literal["push", "pull_request", "schedule", "manual", "upstream", "tag", "other"]
 
@@ -30,6 +30,8 @@ class Step:
     line: int | None
     name: str = ""
     image: str = ""  # container image the step runs in, when declared
+    file: str | None = None  # a repository file the step executes directly (an Airflow/Prefect task's module,
+    #                          a Databricks notebook task, a SageMaker/Vertex pipeline definition), when not a shell command
 
 
 @dataclass
@@ -47,6 +49,6 @@ class Job:
         return [t for t in self.triggers if t.kind == "schedule" and not t.disabled] if not self.disabled else []
 
 
-def parse_jobs(files: dict[str, str]) -> list[Job]:
-    """Every job defined in `files` (repository-relative path -> text). Built in a separate branch."""
+def parse_jobs(files: Mapping[str, str]) -> list[Job]:
+    """Every job defined in `files` (repository-relative path -> text; may be a lazy mapping)."""
     raise NotImplementedError
