@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from mlproof.evidence import Evidence
+from mlproof.evidence import Evidence, Link
+from mlproof.model.kind import decide_kind
 from mlproof.repo.redact import redact
 from mlproof.rubric.catalog import Check
 from mlproof.rubric.engine import FACTS, TEST_PATH, Hit, ScanResult
@@ -25,14 +26,19 @@ CONTEXT_WORDS = {"docs": "documentation", "comment": "comments", "deps": "depend
 
 @dataclass
 class RepoFacts:
-    """What kind of repository this is, from the fact signals."""
+    """What kind of repository this is, and where its model code lives."""
 
-    kind: str  # ml-project | library | template
+    kind: str  # project | template | tutorial | library | serving-only
     reason: str
+    kind_evidence: list[str]
     training_code: list[Hit]
     training_notebooks: list[Hit]
     ml_code: list[Hit]
     ml_notebooks: list[Hit]
+
+
+def _located(hits: list[Hit]) -> list[str]:
+    return [f"{h.path}:{h.line}" if h.line else h.path for h in hits]
 
 
 def repo_facts(scan: ScanResult) -> RepoFacts:
@@ -42,22 +48,20 @@ def repo_facts(scan: ScanResult) -> RepoFacts:
     training_notebooks = [h for h in source if h.role == "training" and h.cell is not None]
     ml_code = [h for h in source if h.cell is None]
     ml_notebooks = [h for h in source if h.cell is not None]
-    template = [h for h in facts if h.role == "template"]
-    if template:
-        kind, reason = "template", f"project template markers ({template[0].path})"
-    elif training_code or training_notebooks or (ml_code and any(h.role == "inference" for h in ml_code)):
-        where = (training_code or training_notebooks or ml_code)[0]
-        kind, reason = "ml-project", f"model code found ({where.path}{':' + str(where.line) if where.line else ''})"
-    elif ml_code or ml_notebooks:
-        kind, reason = "ml-project", f"ML libraries imported ({(ml_code or ml_notebooks)[0].path})"
-    else:
-        kind, reason = "library", "no model training, inference or ML-library code found"
-    return RepoFacts(kind, reason, training_code, training_notebooks, ml_code, ml_notebooks)
+    serving = [h for h in scan.hits.get("deploy.serving", []) if h.level == "pass" and h.context in {"code", "config", "path"}]
+    decided = decide_kind(
+        [f.rel for f in scan.inventory.all_paths], scan.readme,
+        training=_located(training_code + training_notebooks), serving=_located(serving),
+        inference=_located([h for h in ml_code if h.role == "inference"]), ml_code=_located(ml_code + ml_notebooks),
+    )
+    return RepoFacts(decided.kind, decided.reason, decided.evidence, training_code, training_notebooks, ml_code, ml_notebooks)
 
 
 def to_evidence(hit: Hit) -> Evidence:
+    detector = f"{hit.check}/{hit.role}: {hit.matched}" if hit.check != FACTS else f"fact/{hit.role}: {hit.matched}"
+    chain = [Link(path=link.path, line=link.line, snippet=redact(link.snippet), relation=link.relation) for link in hit.chain]
     return Evidence(kind="file", path=hit.path, line=hit.line, cell=hit.cell, snippet=redact(hit.snippet),
-                    detector=f"{hit.check}/{hit.role}: {hit.matched}" if hit.check != FACTS else f"fact/{hit.role}: {hit.matched}")
+                    detector=redact(detector), context=hit.context, statement=hit.statement or None, chain=chain)
 
 
 def best_hits(hits: list[Hit], limit: int = MAX_EVIDENCE) -> list[Hit]:
@@ -223,16 +227,23 @@ RULES: dict[str, Callable[..., CheckResult]] = {
 
 def grade(check: Check, scan: ScanResult, facts: RepoFacts, serving_status: str | None) -> CheckResult:
     """The verdict for one check, n/a applied when the repository cannot have the practice."""
-    hits = [h for h in scan.hits.get(check.id, []) if h.role != "trains"]
+    found = [h for h in scan.hits.get(check.id, []) if h.role != "trains"]
+    hits = [h for h in found if h.level != "none"]
+    uncredited = [h for h in found if h.level == "none"]
     if check.id == "dev.code_outside_notebooks":
         result = rule_code_outside_notebooks(check, hits, scan, facts)
     else:
         result = RULES.get(check.id, generic)(check, hits, scan)
     if result.status == "fail" and not scan.secrets_for(check.id):
-        if check.needs == "model" and facts.kind != "ml-project":
+        if (check.needs in {"model", "training"} and facts.kind == "library") or (check.needs == "training" and facts.kind == "serving-only"):
             result.status = "n/a"
-            result.why = f"Not applicable: this looks like a {facts.kind} ({facts.reason}), and nothing for this check was found."
+            result.why = f"Not applicable: this looks like a {facts.kind} repository ({facts.reason}), and nothing for this check was found."
         elif check.needs == "serving" and serving_status in {"fail", "n/a"}:
             result.status = "n/a"
             result.why = "Not applicable: no serving layer was found, so there is no serving input to validate."
+    if result.status == "fail" and uncredited and not result.evidence:
+        shown = best_hits(uncredited, 2)
+        words = {"plan": "only plans it", "negate": "says it is not done", "name": "only names it"}
+        result.why += " " + "; ".join(f"{_where(h)} {words.get(h.statement, 'mentions it')}" for h in shown) + ", which does not count."
+        result.evidence = [to_evidence(h) for h in shown]
     return result

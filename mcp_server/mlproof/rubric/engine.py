@@ -21,6 +21,8 @@ from typing import Callable
 
 import ahocorasick
 
+from mlproof.model.code import CodeFacts, ParseFailure, notebook_cell_source, parse_code
+from mlproof.model.statements import DocContext, classify
 from mlproof.repo import readers
 from mlproof.repo.readers import CI, CODE, CONFIG, DEPS, DOCKER, DOCS, Segment, UnreadableFile
 from mlproof.repo.redact import find_secrets
@@ -28,6 +30,7 @@ from mlproof.repo.walk import Inventory, RepoFile
 from mlproof.rubric.anchors import anchors, split_alternatives
 from mlproof.rubric.catalog import Catalog, Signal, load_catalog
 from mlproof.rubric.pinning import DependencyFile, inspect_dependencies
+from mlproof.rubric.structural import StructuralIndex
 
 SEGMENT_KINDS = (CODE, CONFIG, CI, DOCKER, DEPS, DOCS)
 CAPPED_CONTEXTS = {"docs", "comment", "deps"}  # they name a practice; they do not do it
@@ -72,6 +75,8 @@ class Hit:
     cell: int | None
     snippet: str  # raw line text: redact() before it leaves the engine (detectors.to_evidence does)
     matched: str
+    statement: str = ""  # for docs and comments: affirm | plan | negate | name (see model/statements.py)
+    chain: tuple = ()  # for facts reached through jobs: the Links from the job step to the code
 
 
 @dataclass
@@ -86,6 +91,10 @@ class ScanResult:
     dependency_files: list[DependencyFile] = field(default_factory=list)
     files_read: int = 0
     bytes_read: int = 0
+    files_parsed: int = 0
+    readme: str | None = None  # the top-level README's first 20 KB: its title helps tell the repository kind
+    parse_failures: Counter = field(default_factory=Counter)  # reason -> Python files read as text because they did not parse
+    parse_failure_examples: list[str] = field(default_factory=list)
     _bucket_sizes: Counter = field(default_factory=Counter)
     # segment kind -> signals whose full-strength evidence buckets for that kind are full: the scan stops
     # looking for them there (a later mention in a comment could not change a grade; see _possible_buckets).
@@ -132,7 +141,16 @@ class SignalTable:
         paths: dict[str, CompiledSignal] = {}
         kinds_of: dict[str, set[str]] = defaultdict(set)
 
+        self.structural = StructuralIndex()
+        self.job_signals: list[tuple[Signal, Target]] = []
+
         def add(signal: Signal, target: Target) -> None:
+            if signal.structural:
+                self.structural.add(signal, target)
+                return
+            if signal.job:
+                self.job_signals.append((signal, target))
+                return
             table = content if signal.re is not None else paths
             compiled = table.get(signal.pattern)
             if compiled is None:
@@ -164,6 +182,11 @@ class SignalTable:
         self.signal_of = [branch.signal.index for branch in self.branches]  # branch id -> signal index
         self.buckets = {(signal.index, kind): _possible_buckets(signal, kind)
                         for signal in self.content_signals for kind in SEGMENT_KINDS}
+        # Words a Python file must hold for a structural signal to match, each with the evidence buckets
+        # its signals fill: a file whose live words are all saturated is not parsed at all.
+        structural_words = {word: tuple(sorted({(t.check, t.role, t.level, CODE) for t in targets}))
+                            for word, targets in self.structural.anchors.items()}
+        self.structural_words = _automaton({word: buckets for word, buckets in structural_words.items()}, raw=True)
 
     def _add_branches(self, signal: CompiledSignal, kinds: set[str], flags: int, anchor_ids) -> None:
         for alternative in split_alternatives(signal.pattern):
@@ -203,10 +226,10 @@ def _possible_buckets(signal: CompiledSignal, kind: str) -> tuple | None:
     return tuple(sorted(buckets))
 
 
-def _automaton(anchor_ids: dict[str, list[int]]):
+def _automaton(anchor_ids: dict[str, list], raw: bool = False):
     automaton = ahocorasick.Automaton()
     for anchor, ids in anchor_ids.items():
-        automaton.add_word(anchor, tuple(sorted(set(ids))))
+        automaton.add_word(anchor, ids if raw else tuple(sorted(set(ids))))
     if len(automaton):
         automaton.make_automaton()
     return automaton
@@ -285,13 +308,20 @@ def _docstring_lines(text: str) -> set[int]:
         position = end
 
 
-def _context(segment: Segment, line: str, column: int, line_number: int, docstrings: list) -> str:
+def _context(segment: Segment, line: str, column: int, line_number: int, docstrings: list, facts: CodeFacts | None) -> str:
+    """Where a match sits: code or config that does something, or text that only talks about it."""
     if segment.kind == DEPS:
         return "deps"
     if segment.kind == DOCS:
         return "docs"
     if readers.is_comment(line, column, segment.language):
         return "comment"
+    if facts is not None:  # parsed Python: the syntax tree knows docstrings, dead branches and prose strings
+        if line_number in facts.docstring_lines or line_number not in facts.code_lines:
+            return "comment"
+        if line_number in facts.dead_lines:
+            return "dead"
+        return segment.kind
     if segment.language == "python" and segment.cell is None:
         if docstrings[0] is None:
             docstrings[0] = _docstring_lines(segment.text)
@@ -300,9 +330,49 @@ def _context(segment: Segment, line: str, column: int, line_number: int, docstri
     return segment.kind
 
 
+def _line_at(text: str, number: int) -> str:
+    start = 0
+    for _ in range(number - 1):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return ""
+    end = text.find("\n", start)
+    return text[start:] if end < 0 else text[start:end]
+
+
+def _python_facts(item: RepoFile, segment: Segment, table: SignalTable, result: ScanResult) -> CodeFacts | None:
+    """Parse a Python segment when it may show a structural signal whose evidence is not yet full,
+    and record what its calls, imports and classes show."""
+    if segment.language != "python" or segment.kind != CODE or not len(table.structural_words):
+        return None
+    lower = segment.text.lower()
+    if not any(not result.is_full(buckets) for _, buckets in table.structural_words.iter(lower)):
+        return None
+    source = notebook_cell_source(segment.text) if segment.cell is not None else segment.text
+    try:
+        facts = parse_code(source)
+    except ParseFailure as err:
+        result.parse_failures[str(err)] += 1
+        if len(result.parse_failure_examples) < 5:
+            result.parse_failure_examples.append(item.rel if segment.cell is None else f"{item.rel}#cell{segment.cell}")
+        return None
+    result.files_parsed += segment.cell is None or segment.cell == 1
+    seen: set[tuple] = set()
+    for match in table.structural.matches(facts):
+        target = match.target
+        key = (target.check, target.role)
+        if match.dead or key in seen:
+            continue  # code under `if False:` does nothing; one hit per signal role and file is enough
+        seen.add(key)
+        result.add(Hit(target.check, target.role, target.level, CODE, item.rel, match.line, segment.cell,
+                       _snippet(_line_at(segment.text, match.line)), match.matched[:60]))
+    return facts
+
+
 def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: ScanResult) -> None:
     text = segment.text
     kind = segment.kind
+    facts = _python_facts(item, segment, table, result)
     candidates = _candidates(table.automata[kind], text, result._dead_anchors.get(kind, frozenset()))
     always = table.unanchored.get(segment.kind, [])
     if always:  # alternatives without a literal anchor are tried on every line
@@ -311,12 +381,15 @@ def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: 
             candidates[offset].update(always)
             offset += len(raw) + 1
     docstrings: list = [None]
+    doc_context: list = [None]
     line_number, counted_to = 1, 0
     assignments = segment.kind != DOCS and not TEST_PATH.search(item.rel) and not EXAMPLE_PATH.search(item.rel)
     # Evidence keeps one hit per file, so a signal is done once it matched where it counts fully
-    # (code/config); a mention (comment, docs, dependency list) is recorded once and the search goes on.
+    # (code/config); a mention (comment, docs, dependency list) that credits is recorded once and the
+    # search goes on; a mention that does not credit (a plan, a negation, a bare name) is kept once too.
     done: set[int] = set(result.exhausted[kind])
     mentioned: set[int] = set()
+    uncredited: set[int] = set()
     always_capped = segment.kind in (DOCS, DEPS)
     signal_of = table.signal_of
     for line_start in sorted(candidates):
@@ -339,7 +412,24 @@ def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: 
             found = branch.regex.search(line)
             if found is None:
                 continue
-            context = _context(segment, line, found.start(), line_number, docstrings)
+            context = _context(segment, line, found.start(), line_number, docstrings, facts)
+            if context == "dead":
+                continue
+            statement = ""
+            if context in ("docs", "comment"):
+                if context == "docs" and doc_context[0] is None:
+                    doc_context[0] = DocContext(text)
+                said = classify(line, found.start(), found.end(), context=doc_context[0] if context == "docs" else None,
+                                line_number=line_number, comment=context == "comment")
+                statement = said.kind
+                if not said.credits:
+                    if signal.index in uncredited or signal.index in mentioned:
+                        continue
+                    uncredited.add(signal.index)
+                    for target in signal.targets:
+                        result.add(Hit(target.check, target.role, "none", context, item.rel, line_number, segment.cell,
+                                       _snippet(line), found.group(0)[:60], statement))
+                    continue
             if context in CAPPED_CONTEXTS:
                 if signal.index in mentioned:
                     continue
@@ -352,7 +442,7 @@ def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: 
             for target in signal.targets:
                 capped = context in CAPPED_CONTEXTS and not (target.docs_ok and context == "docs")
                 result.add(Hit(target.check, target.role, "partial" if capped else target.level, context, item.rel,
-                               line_number, segment.cell, snippet, found.group(0)[:60]))
+                               line_number, segment.cell, snippet, found.group(0)[:60], statement))
     _note_exhausted(table, result, kind, (done | mentioned) - result.exhausted[kind])
 
 
@@ -393,6 +483,8 @@ def _scan_file(item: RepoFile, table: SignalTable, result: ScanResult) -> None:
         return
     result.files_read += 1
     result.bytes_read += item.size
+    if "/" not in item.rel and kind == DOCS and item.name.lower().startswith("readme") and segments:
+        result.readme = segments[0].text[:20000]
     for segment in segments:
         _scan_segment(item, segment, table, result)
     if kind == DEPS and segments:
@@ -422,6 +514,10 @@ def _merge(into: ScanResult, part: ScanResult) -> None:
     into.dependency_files.extend(part.dependency_files)
     into.files_read += part.files_read
     into.bytes_read += part.bytes_read
+    into.files_parsed += part.files_parsed
+    into.readme = into.readme or part.readme
+    into.parse_failures.update(part.parse_failures)
+    into.parse_failure_examples.extend(part.parse_failure_examples[: max(0, 5 - len(into.parse_failure_examples))])
     for reason, count in part.inventory.skipped.items():
         for rel in part.inventory.skipped_examples.get(reason, []):
             into.inventory.skip(reason, rel)

@@ -1,0 +1,146 @@
+"""Catalog signals that name program structure, matched against parsed code.
+
+A structural signal names what code *does*, not how a line looks:
+- `call: 'mlflow.log_*|*.set_registered_model_alias'` - a call whose qualified
+  name matches one of the dotted globs (`*` spans dots), optionally with a
+  required keyword (`kwarg: registered_model_name`) and a literal argument
+  matching `arg:` (a regular expression);
+- `decorator:` - the same, for decorators only (`@app.post("/predict")`);
+- `import: 'optuna|ray.tune'` - an imported module (or member) equal to, or
+  inside, one of the names;
+- `base: '*.BaseModel'` - a class deriving from a matching base;
+- `string: 'models:/'` - a string constant (not a docstring) matching a
+  regular expression.
+
+Names are matched as the code resolves them: `import mlflow as mf;
+mf.log_metric()` is `mlflow.log_metric`. Calls are indexed by their last name
+component, so a file's calls are matched with dictionary lookups.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Iterator
+
+from mlproof.model.code import CodeFacts
+
+STRUCTURAL_KEYS = ("call", "decorator", "import", "base", "string")
+
+
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A dotted glob (`mlflow.*.autolog`, `*.fit`) as an anchored expression; `*` spans dots."""
+    return re.compile("^" + ".*".join(re.escape(part) for part in pattern.split("*")) + "$")
+
+
+def alternatives(spec: str) -> list[str]:
+    return [part.strip() for part in spec.split("|") if part.strip()]
+
+
+@dataclass(frozen=True)
+class Match:
+    target: object  # whatever the caller attached to the signal (a Target)
+    line: int
+    end_line: int
+    matched: str  # the qualified name or string that matched
+    dead: bool
+    function: str | None
+
+
+@dataclass
+class _CallRule:
+    regex: re.Pattern[str]
+    kwarg: str | None
+    arg: re.Pattern[str] | None
+    decorator_only: bool
+    targets: list
+
+
+class StructuralIndex:
+    """Every structural signal of the catalog, ready to match one file's facts."""
+
+    def __init__(self) -> None:
+        self._by_last: dict[str, list[_CallRule]] = defaultdict(list)
+        self._wild_last: list[_CallRule] = []
+        self._rules: dict[tuple, _CallRule] = {}
+        self._imports: list[tuple[str, list]] = []  # (dotted prefix, targets)
+        self._bases: list[tuple[re.Pattern[str], list]] = []
+        self._strings: list[tuple[re.Pattern[str], list]] = []
+        self.anchors: dict[str, list] = defaultdict(list)  # lower-case literal -> targets (the prefilter's words)
+
+    def add(self, signal, target) -> None:
+        if signal.call or signal.decorator:
+            spec = signal.call or signal.decorator
+            for glob in alternatives(spec):
+                self._add_call(glob, signal, target, decorator_only=signal.call is None)
+        elif signal.import_:
+            for name in alternatives(signal.import_):
+                self._imports.append((name, [target]))
+                self.anchors[name.split(".")[0].lower()].append(target)
+        elif signal.base:
+            for glob in alternatives(signal.base):
+                self._bases.append((glob_regex(glob), [target]))
+                self._anchor(glob, target)
+        elif signal.string:
+            self._strings.append((re.compile(signal.string), [target]))
+
+    def _add_call(self, glob: str, signal, target, decorator_only: bool) -> None:
+        key = (glob, signal.kwarg, signal.arg, decorator_only)
+        rule = self._rules.get(key)
+        if rule is None:
+            rule = self._rules[key] = _CallRule(glob_regex(glob), signal.kwarg, re.compile(signal.arg) if signal.arg else None,
+                                                decorator_only, [])
+            last = glob.rsplit(".", 1)[-1]
+            if "*" in last:
+                self._wild_last.append(rule)
+            else:
+                self._by_last[last].append(rule)
+        rule.targets.append(target)
+        self._anchor(glob, target)
+
+    def _anchor(self, glob: str, target) -> None:
+        """A word the file text must hold for the glob to match: its first literal component when the
+        glob starts with one (a resolved name starts with an imported module the file names), else its last."""
+        parts = glob.split(".")
+        word = parts[0] if "*" not in parts[0] else parts[-1]
+        word = word.replace("*", "")
+        if word:
+            self.anchors[word.lower()].append(target)
+
+    # -- matching
+
+    def matches(self, facts: CodeFacts) -> Iterator[Match]:
+        for call in facts.calls:
+            last = call.name.rsplit(".", 1)[-1]
+            for rule in (*self._by_last.get(last, ()), *self._wild_last):
+                if rule.decorator_only and not call.decorator:
+                    continue
+                if not rule.regex.match(call.name):
+                    continue
+                if rule.kwarg is not None and rule.kwarg not in call.keywords:
+                    continue
+                if rule.arg is not None and not any(isinstance(v, str) and rule.arg.search(v) for v in call.literals):
+                    continue
+                for target in rule.targets:
+                    yield Match(target, call.line, call.end_line, call.name, call.dead, call.function)
+        if self._imports:
+            for imported in facts.imports:
+                names = (imported.qualified, imported.module)
+                for prefix, targets in self._imports:
+                    if any(name == prefix or name.startswith(prefix + ".") for name in names):
+                        for target in targets:
+                            yield Match(target, imported.line, imported.line, imported.qualified, False, None)
+        for class_def in facts.classes:
+            for regex, targets in self._bases:
+                base = next((b for b in class_def.bases if regex.match(b)), None)
+                if base is not None:
+                    for target in targets:
+                        yield Match(target, class_def.line, class_def.end_line, base, False, None)
+        if self._strings:
+            for line, value in facts.strings:
+                for regex, targets in self._strings:
+                    found = regex.search(value)
+                    if found:
+                        for target in targets:
+                            yield Match(target, line, line, found.group(0)[:60], line in facts.dead_lines, None)
