@@ -124,12 +124,18 @@ class CodeFacts:
     strings: list[tuple[int, str]] = field(default_factory=list)  # (line, value) of non-docstring constants
     docstring_lines: set[int] = field(default_factory=set)
     names_used: set[str] = field(default_factory=set)  # every Name id and attribute name read: the call graph's cheap half
+    import_lines: dict[int, list[str]] = field(default_factory=dict)  # line -> local names its import binds
     main_guard: int | None = None  # line of `if __name__ == "__main__":`
     code_lines: set[int] = field(default_factory=set)  # lines covered by statements (docstrings excluded)
     dead_lines: set[int] = field(default_factory=set)
 
     def imported_modules(self) -> set[str]:
         return {imp.qualified for imp in self.imports} | {imp.module for imp in self.imports}
+
+    def unused_import(self, line: int) -> bool:
+        """An import on `line` whose names nothing reads: the module is named, not used."""
+        names = self.import_lines.get(line)
+        return bool(names) and "*" not in names and not any(name in self.names_used for name in names)
 
 
 class ParseFailure(Exception):
@@ -178,6 +184,14 @@ def _literal(node: ast.AST) -> Literal | type[...]:
             and isinstance(node.operand.value, (int, float)):
         return -node.operand.value
     return ...
+
+
+def _literals(node: ast.AST) -> list[Literal]:
+    """The literal values an argument holds: a constant, or the constants of a short list/tuple/set."""
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)) and len(node.elts) <= 20:
+        return [v for v in (_literal(e) for e in node.elts) if v is not ...]
+    value = _literal(node)
+    return [] if value is ... else [value]
 
 
 def _is_false(test: ast.AST) -> bool:
@@ -237,12 +251,14 @@ class _Reader:
                 return self._resolve_dotted(dotted)
             return f"{self.qualify(node.value)}.{node.attr}"
         if isinstance(node, ast.Name):
+            self.facts.names_used.add(node.id)
             return self.bindings.get(node.id, node.id)
         return "?"
 
     def _resolve_dotted(self, dotted: str) -> str:
         """Replace the longest bound prefix: `self.client.get_run` with self.client bound -> its type's method."""
         parts = dotted.split(".")
+        self.facts.names_used.add(parts[0])
         for cut in range(len(parts), 0, -1):
             prefix = ".".join(parts[:cut])
             if prefix in self.bindings:
@@ -298,6 +314,8 @@ class _Reader:
             self.simple(node, depth)
 
     def imports(self, node: ast.Import | ast.ImportFrom) -> None:
+        bound = self.facts.import_lines.setdefault(node.lineno, [])
+        bound.extend(alias.asname or alias.name.split(".")[0] for alias in node.names)
         if isinstance(node, ast.Import):
             for alias in node.names:
                 local = alias.asname or alias.name.split(".")[0]
@@ -510,17 +528,15 @@ class _Reader:
             return
         literals = []
         for argument in node.args:
-            value = _literal(argument)
-            if value is not ...:
-                literals.append(value)
+            literals.extend(_literals(argument))
         keyword_literals = []
         for keyword in node.keywords:
             if keyword.arg is None:
                 continue
-            value = _literal(keyword.value)
-            if value is not ...:
-                literals.append(value)
-                keyword_literals.append((keyword.arg, value))
+            values = _literals(keyword.value)
+            literals.extend(values)
+            if len(values) == 1 and not isinstance(keyword.value, (ast.List, ast.Tuple, ast.Set)):
+                keyword_literals.append((keyword.arg, values[0]))
         self.facts.calls.append(Call(
             self.qualify(node.func), node.lineno, node.end_lineno or node.lineno,
             tuple(k.arg for k in node.keywords if k.arg), tuple(literals), tuple(keyword_literals),

@@ -43,6 +43,7 @@ class Signal(BaseModel):
     reaches: str | None = None
     kwarg: str | None = None
     arg: str | None = None
+    with_call: str | None = None  # Python only: the same module must also call one of these (dotted globs)
     trigger: list[str] = Field(default_factory=lambda: ["any"])
     in_: list[str] = Field(default_factory=lambda: ["any"], alias="in")
     level: Literal["pass", "partial"] = "pass"

@@ -238,12 +238,11 @@ def grade(check: Check, scan: ScanResult, facts: RepoFacts, serving_status: str 
         if (check.needs in {"model", "training"} and facts.kind == "library") or (check.needs == "training" and facts.kind == "serving-only"):
             result.status = "n/a"
             result.why = f"Not applicable: this looks like a {facts.kind} repository ({facts.reason}), and nothing for this check was found."
-        elif check.needs == "serving" and serving_status in {"fail", "n/a"}:
-            result.status = "n/a"
-            result.why = "Not applicable: no serving layer was found, so there is no serving input to validate."
     if result.status == "fail" and uncredited and not result.evidence:
         shown = best_hits(uncredited, 2)
         words = {"plan": "only plans it", "negate": "says it is not done", "name": "only names it"}
-        result.why += " " + "; ".join(f"{_where(h)} {words.get(h.statement, 'mentions it')}" for h in shown) + ", which does not count."
+        words_by_context = {"deps": "only declares it as a dependency", "unused import": "imports it without using it"}
+        result.why += " " + "; ".join(f"{_where(h)} {words_by_context.get(h.context) or words.get(h.statement, 'mentions it')}"
+                                      for h in shown) + ", which does not count."
         result.evidence = [to_evidence(h) for h in shown]
     return result

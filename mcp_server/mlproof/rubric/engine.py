@@ -30,7 +30,7 @@ from mlproof.repo.walk import Inventory, RepoFile
 from mlproof.rubric.anchors import anchors, split_alternatives
 from mlproof.rubric.catalog import Catalog, Signal, load_catalog
 from mlproof.rubric.pinning import DependencyFile, inspect_dependencies
-from mlproof.rubric.structural import StructuralIndex
+from mlproof.rubric.structural import StructuralIndex, alternatives, glob_regex
 
 SEGMENT_KINDS = (CODE, CONFIG, CI, DOCKER, DEPS, DOCS)
 CAPPED_CONTEXTS = {"docs", "comment", "deps"}  # they name a practice; they do not do it
@@ -52,6 +52,13 @@ class Target:
     role: str
     level: str
     docs_ok: bool
+    with_call: re.Pattern[str] | None = None  # the same Python module (or cell) must also make such a call
+
+    def holds_in(self, facts: CodeFacts | None) -> bool:
+        """Whether the co-occurrence this target asks for holds in parsed code (never in unparsed text)."""
+        if self.with_call is None:
+            return True
+        return facts is not None and any(self.with_call.match(call.name) for call in facts.calls if not call.dead)
 
 
 @dataclass
@@ -163,7 +170,7 @@ class SignalTable:
 
         for check in catalog.checks:
             for signal in check.signals:
-                add(signal, Target(check.id, signal.role, signal.level, signal.docs_ok))
+                add(signal, Target(check.id, signal.role, signal.level, signal.docs_ok, _globs(signal.with_call)))
         for fact in catalog.facts:
             add(fact, Target(FACTS, fact.role, fact.level, False))
 
@@ -224,6 +231,13 @@ def _possible_buckets(signal: CompiledSignal, kind: str) -> tuple | None:
         capped = kind in CAPPED_CONTEXTS and not (target.docs_ok and kind == DOCS)
         buckets.add((target.check, target.role, "partial" if capped else target.level, kind))
     return tuple(sorted(buckets))
+
+
+def _globs(spec: str | None) -> re.Pattern[str] | None:
+    """`*.predict*|joblib.load` as one anchored expression over qualified call names."""
+    if not spec:
+        return None
+    return re.compile("|".join(glob_regex(part).pattern for part in alternatives(spec)))
 
 
 def _automaton(anchor_ids: dict[str, list], raw: bool = False):
@@ -321,6 +335,8 @@ def _context(segment: Segment, line: str, column: int, line_number: int, docstri
             return "comment"
         if line_number in facts.dead_lines:
             return "dead"
+        if facts.unused_import(line_number):
+            return "unused import"
         return segment.kind
     if segment.language == "python" and segment.cell is None:
         if docstrings[0] is None:
@@ -340,14 +356,18 @@ def _line_at(text: str, number: int) -> str:
     return text[start:] if end < 0 else text[start:end]
 
 
-def _python_facts(item: RepoFile, segment: Segment, table: SignalTable, result: ScanResult) -> CodeFacts | None:
-    """Parse a Python segment when it may show a structural signal whose evidence is not yet full,
-    and record what its calls, imports and classes show."""
-    if segment.language != "python" or segment.kind != CODE or not len(table.structural_words):
+def _python_facts(item: RepoFile, segment: Segment, table: SignalTable, result: ScanResult, has_candidates: bool) -> CodeFacts | None:
+    """Parse a Python segment when a regex match on it needs the syntax tree to tell code from prose,
+    or when it may show a structural signal whose evidence is not yet full; record what its calls,
+    imports and classes show."""
+    if segment.language != "python" or segment.kind != CODE:
         return None
-    lower = segment.text.lower()
-    if not any(not result.is_full(buckets) for _, buckets in table.structural_words.iter(lower)):
-        return None
+    if not has_candidates:
+        if not len(table.structural_words):
+            return None
+        lower = segment.text.lower()
+        if not any(not result.is_full(buckets) for _, buckets in table.structural_words.iter(lower)):
+            return None
     source = notebook_cell_source(segment.text) if segment.cell is not None else segment.text
     try:
         facts = parse_code(source)
@@ -360,9 +380,9 @@ def _python_facts(item: RepoFile, segment: Segment, table: SignalTable, result: 
     seen: set[tuple] = set()
     for match in table.structural.matches(facts):
         target = match.target
-        key = (target.check, target.role)
-        if match.dead or key in seen:
-            continue  # code under `if False:` does nothing; one hit per signal role and file is enough
+        key = (target.check, target.role, target.level)
+        if match.dead or key in seen or not target.holds_in(facts):
+            continue  # code under `if False:` does nothing; one hit per signal role and level per file is enough
         seen.add(key)
         result.add(Hit(target.check, target.role, target.level, CODE, item.rel, match.line, segment.cell,
                        _snippet(_line_at(segment.text, match.line)), match.matched[:60]))
@@ -372,8 +392,11 @@ def _python_facts(item: RepoFile, segment: Segment, table: SignalTable, result: 
 def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: ScanResult) -> None:
     text = segment.text
     kind = segment.kind
-    facts = _python_facts(item, segment, table, result)
     candidates = _candidates(table.automata[kind], text, result._dead_anchors.get(kind, frozenset()))
+    signal_of = table.signal_of
+    exhausted = result.exhausted[kind]
+    live = any(b != SignalTable.SECRET and signal_of[b] not in exhausted for ids in candidates.values() for b in ids)
+    facts = _python_facts(item, segment, table, result, live)
     always = table.unanchored.get(segment.kind, [])
     if always:  # alternatives without a literal anchor are tried on every line
         offset = 0
@@ -391,7 +414,6 @@ def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: 
     mentioned: set[int] = set()
     uncredited: set[int] = set()
     always_capped = segment.kind in (DOCS, DEPS)
-    signal_of = table.signal_of
     for line_start in sorted(candidates):
         # Most candidate lines only repeat signals this file already showed: skip them unread.
         ids = sorted(b for b in candidates[line_start] if b == SignalTable.SECRET or signal_of[b] not in done)
@@ -416,6 +438,15 @@ def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: 
             if context == "dead":
                 continue
             statement = ""
+            if context in ("deps", "unused import"):
+                statement = "name"  # declared or imported, never used: the labels give it nothing
+                if signal.index in uncredited or signal.index in mentioned:
+                    continue
+                uncredited.add(signal.index)
+                for target in signal.targets:
+                    result.add(Hit(target.check, target.role, "none", context, item.rel, line_number, segment.cell,
+                                   _snippet(line), found.group(0)[:60], statement))
+                continue
             if context in ("docs", "comment"):
                 if context == "docs" and doc_context[0] is None:
                     doc_context[0] = DocContext(text)
@@ -440,6 +471,8 @@ def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: 
                 done.add(signal.index)
             snippet = _snippet(line)
             for target in signal.targets:
+                if not target.holds_in(facts):
+                    continue
                 capped = context in CAPPED_CONTEXTS and not (target.docs_ok and context == "docs")
                 result.add(Hit(target.check, target.role, "partial" if capped else target.level, context, item.rel,
                                line_number, segment.cell, snippet, found.group(0)[:60], statement))

@@ -97,7 +97,12 @@ class StructuralIndex:
             else:
                 self._by_last[last].append(rule)
         rule.targets.append(target)
-        self._anchor(glob, target)
+        if decorator_only:
+            self.anchors["@"].append(target)  # a decorator needs an `@`; its name may be any object's method
+        elif signal.kwarg and not glob.strip("*."):
+            self.anchors[signal.kwarg.lower()].append(target)  # `call: '*'` with a keyword: the keyword must be there
+        else:
+            self._anchor(glob, target)
 
     def _anchor(self, glob: str, target) -> None:
         """A word the file text must hold for the glob to match: its first literal component when the
@@ -126,6 +131,8 @@ class StructuralIndex:
                     yield Match(target, call.line, call.end_line, call.name, call.dead, call.function)
         if self._imports:
             for imported in facts.imports:
+                if facts.unused_import(imported.line):
+                    continue  # imported and never used: a mention, not a practice
                 names = (imported.qualified, imported.module)
                 for prefix, targets in self._imports:
                     if any(name == prefix or name.startswith(prefix + ".") for name in names):
