@@ -44,11 +44,11 @@ CASES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "monitor.alerting": ({"monitoring/rules.yaml": "groups:\n- name: model\n  rules:\n  - alert: HighLatency\n    expr: latency > 1\n"}, {"README.md": "Alerting is handled by the on-call engineer.\n"}),
     "cicd.ci_pipeline": ({".github/workflows/ci.yml": "on: push\njobs: {}\n"}, {"README.md": "GitHub Actions runs the checks on every push.\n"}),
     "cicd.automated_tests": ({"tests/test_model.py": "def test_ok():\n    assert True\n", ".github/workflows/ci.yml": CI_PYTEST}, {"tests/test_model.py": "def test_ok():\n    assert True\n"}),
-    "cicd.model_validation_gate": ({"src/model/gate.py": "if auc < threshold:\n    raise SystemExit(1)\n"}, {"src/model/evaluation.py": "def evaluate_model(model, x, y):\n    return model.score(x, y)\n"}),
+    "cicd.model_validation_gate": ({"src/model/gate.py": "if auc < threshold:\n    raise SystemExit(1)\n"}, {"tests/test_quality.py": "import unittest\n\n\nclass Quality(unittest.TestCase):\n    def test_auc(self):\n        self.assertGreater(metrics['auc'], 0.8)\n"}),
     "cicd.training_pipeline": ({"src/model/flow.py": "from prefect import flow\n\n\n@flow\ndef pipeline():\n    pass\n"}, {"Makefile": "train:\n\tpython src/model/train.py\n"}),
     "cicd.retraining_trigger": (
         {".github/workflows/retrain.yml": "on:\n  schedule:\n    - cron: '0 3 * * 1'\njobs:\n  retrain:\n    runs-on: ubuntu-latest\n    steps:\n      - run: python src/model/train.py\n"},
-        {".github/workflows/nightly.yml": "on:\n  schedule:\n    - cron: '0 3 * * *'\njobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n      - run: ruff check .\n"},
+        {"README.md": "The model is retrained automatically every week.\n"},
     ),
     "cicd.continuous_deployment": (
         {".github/workflows/cd.yml": "on: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n      - run: kubectl apply -f k8s/\n"},

@@ -43,6 +43,39 @@ ROWS: list[tuple[str, dict[str, str], str, str]] = [
 ]
 
 
+ROWS += [
+    # a function's name is not its behaviour
+    ("threshold that blocks", {"src/gate.py": "def gate(auc, min_auc):\n    if auc < min_auc:\n        raise SystemExit('below the bar')\n"},
+     "cicd.model_validation_gate", "pass"),
+    ("a function named like a gate", {"src/nodes.py": "def evaluate_model(model, x, y):\n    score = model.score(x, y)\n    print(score)\n    return score\n"},
+     "cicd.model_validation_gate", "fail"),
+    # a schedule that trains nothing is no retraining trigger
+    ("schedule that trains", {".github/workflows/retrain.yml": "on:\n  schedule:\n    - cron: '0 3 * * 1'\njobs:\n  retrain:\n    runs-on: ubuntu-latest\n    steps:\n      - run: python src/model/train.py\n"},
+     "cicd.retraining_trigger", "pass"),
+    ("schedule that only lints", {".github/workflows/nightly.yml": "on:\n  schedule:\n    - cron: '0 3 * * *'\njobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n      - run: ruff check .\n"},
+     "cicd.retraining_trigger", "fail"),
+    # ordinary words and capability lists in prose
+    ("docs compare with the champion", {"README.md": "Each candidate is compared against the current champion before release.\n"}, "dev.baseline_comparison", "partial"),
+    ("the word baseline in prose", {"README.md": "So now we have a baseline for how well the tree performed.\n"}, "dev.baseline_comparison", "fail"),
+    ("docs describe tuning", {"README.md": "Hyperparameter tuning runs with Optuna before each release.\n"}, "dev.hpo", "partial"),
+    ("feature list claims", {"README.md": "* Is configurable through one data structure, allowing for easy hyper-parameter tuning\n"}, "dev.hpo", "fail"),
+    # a software changelog is not a record of model changes
+    ("changelog heading", {"README.md": "## Changelog\n\n- v1.1 update to Python 3.11\n"}, "gov.audit_trail", "fail"),
+    # DVC: `dvc add` outputs version an artifact; lineage needs a stage with deps
+    ("dvc stage with deps", {"dvc.yaml": "stages:\n  train:\n    cmd: python train.py\n    deps:\n      - data/raw.csv\n    outs:\n      - model.pkl\n"}, "data.lineage", "pass"),
+    ("dvc add outs only", {"model.pkl.dvc": "outs:\n- md5: 1234\n  path: model.pkl\n"}, "data.lineage", "fail"),
+    # pydantic models that are not on a request path
+    ("request model on a route", {"src/api.py": "from fastapi import FastAPI\nfrom pydantic import BaseModel\n\napp = FastAPI()\n\n\nclass Body(BaseModel):\n    text: str\n\n\n@app.post('/classify')\ndef classify(body: Body):\n    return {}\n"},
+     "deploy.serving_schema", "pass"),
+    ("output model of an LLM call", {"src/agent.py": "from pydantic import BaseModel\n\n\nclass IntentOutput(BaseModel):\n    intent: str\n\n\nresult = llm.with_structured_output(IntentOutput).invoke(prompt)\n"},
+     "deploy.serving_schema", "fail"),
+    # a latency log is a service metric only where predictions are served
+    ("latency logged around predict", {"src/serve.py": "import time\n\n\ndef score(x):\n    start = time.time()\n    y = model.predict(x)\n    print(f'inference time {time.time() - start:.3f}s')\n    return y\n"},
+     "monitor.service_metrics", "partial"),
+    ("download time logged", {"src/utils.py": "import logging\nlogger = logging.getLogger()\nlogger.info('Download took %0.2f seconds' % runtime)\n"}, "monitor.service_metrics", "fail"),
+]
+
+
 @pytest.mark.parametrize("files, check_id, expected", [row[1:] for row in ROWS], ids=[row[0] for row in ROWS])
 def test_rule(tmp_path, files, check_id, expected):
     result = run_audit(build(tmp_path, files)).check(check_id)

@@ -42,6 +42,11 @@ NEGATION = re.compile(
     r"won'?t|wasn'?t|weren'?t|cannot|can'?t|instead of|rather than|disabled|removed|deprecated|absent|unsupported|"
     r"no longer|n't)\b"
 )
+# A capability or an example list: what a tool *can* do, not what this repository does.
+CAPABILITY = re.compile(
+    r"(?i)\b(?:such as|e\.g\.|for example|for instance|including|allow(?:s|ing)? (?:for|you|users?)|enabl(?:e|es|ing) (?:you|users?|easy)|"
+    r"can be (?:used|configured|extended|added)|(?:the )?ability to|capable of|offers?|lets? you|makes? it easy|easy to|easily)\b"
+)
 URL = re.compile(r"https?://\S+|www\.\S+|\]\([^)]*\)|<img\b[^>]*>|!\[[^\]]*\]\([^)]*\)|\[!\[")
 INSTALL = re.compile(r"(?i)\b(?:pip3? install|conda install|poetry add|uv add|uv pip install|pipx install|npm install|brew install|apt(?:-get)? install)\b")
 LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?")
@@ -167,6 +172,9 @@ def classify(line: str, start: int, end: int, *, context: DocContext | None = No
     negation = NEGATION.search(sentence)
     if negation:
         return Statement("negate", f"a negation ({negation.group(0)[:30]})")
+    capability = CAPABILITY.search(sentence)
+    if capability:
+        return Statement("name", f"a capability or example list ({capability.group(0)[:30]})")
     if not comment and _only_names(line):
         return Statement("name", "only named in a list")
     return Statement("affirm", "describes the repository")

@@ -191,8 +191,8 @@ def rule_retraining_trigger(check: Check, hits: list[Hit], scan: ScanResult) -> 
         top = (training_schedules or triggers)[0]
         why = f"Retraining is scheduled ({_where(top)})." if training_schedules else f"Retraining is triggered by code ({_where(top)})."
         return _result(check, "pass", why, best_hits(training_schedules + triggers, 3))
-    if schedules:
-        return _result(check, "partial", f"A schedule exists ({_where(schedules[0])}) but it does not run training.", best_hits(schedules, 3))
+    if schedules:  # a schedule that retrains nothing is not a retraining trigger (nightly tests, stale-issue bots)
+        return _result(check, "fail", f"A schedule exists ({_where(schedules[0])}) but nothing it runs trains a model.", best_hits(schedules, 3))
     mentions = [h for h in hits if h.role in {"trigger", "schedule"}]
     if mentions:
         return _result(check, "partial", f"Only named in {CONTEXT_WORDS.get(mentions[0].context, mentions[0].context)} ({_where(mentions[0])}); nothing schedules or triggers training.", best_hits(mentions, 3))
