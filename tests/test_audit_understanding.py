@@ -67,11 +67,23 @@ ROWS += [
     # pydantic models that are not on a request path
     ("request model on a route", {"src/api.py": "from fastapi import FastAPI\nfrom pydantic import BaseModel\n\napp = FastAPI()\n\n\nclass Body(BaseModel):\n    text: str\n\n\n@app.post('/classify')\ndef classify(body: Body):\n    return {}\n"},
      "deploy.serving_schema", "pass"),
+    ("typed query parameter on a route", {"src/app.py": "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get('/predict')\nasync def get_prediction(text: str):\n    return model.predict([text])\n"},
+     "deploy.serving_schema", "partial"),
+    ("untyped request on a route", {"src/app.py": "from fastapi import FastAPI, Request\n\napp = FastAPI()\n\n\n@app.post('/predict')\nasync def predict(request: Request):\n    return model.predict(await request.json())\n"},
+     "deploy.serving_schema", "fail"),
+    ("features selected before predict", {"src/inference.py": "FEATURES = ['a', 'b']\n\n\ndef predict_fn(frame, model):\n    X = frame[FEATURES]\n    return model.predict(X)\n"},
+     "deploy.serving_schema", "partial"),
+    ("features selected for training", {"src/prep.py": "FEATURES = ['a', 'b']\n\n\ndef split(frame):\n    X = frame[FEATURES]\n    return X\n"},
+     "deploy.serving_schema", "fail"),
     ("output model of an LLM call", {"src/agent.py": "from pydantic import BaseModel\n\n\nclass IntentOutput(BaseModel):\n    intent: str\n\n\nresult = llm.with_structured_output(IntentOutput).invoke(prompt)\n"},
      "deploy.serving_schema", "fail"),
     # a latency log is a service metric only where predictions are served
     ("latency logged around predict", {"src/serve.py": "import time\n\n\ndef score(x):\n    start = time.time()\n    y = model.predict(x)\n    print(f'inference time {time.time() - start:.3f}s')\n    return y\n"},
      "monitor.service_metrics", "partial"),
+    ("timing decorator on predict", {"src/infer.py": "import onnxruntime as ort\nfrom utils import timing\n\n\nclass Predictor:\n    def __init__(self):\n        self.session = ort.InferenceSession('m.onnx')\n\n    @timing\n    def predict(self, x):\n        return self.session.run(None, x)\n"},
+     "monitor.service_metrics", "partial"),
+    ("timing decorator on a download", {"src/fetch.py": "from utils import timing\n\n\n@timing\ndef download(url):\n    return requests.get(url).content\n"},
+     "monitor.service_metrics", "fail"),
     ("download time logged", {"src/utils.py": "import logging\nlogger = logging.getLogger()\nlogger.info('Download took %0.2f seconds' % runtime)\n"}, "monitor.service_metrics", "fail"),
 ]
 

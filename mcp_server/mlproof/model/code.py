@@ -48,6 +48,7 @@ class Call:
     function: str | None = None  # enclosing function, dotted ("Service.predict")
     decorator: bool = False
     dead: bool = False
+    decorates: str | None = None  # for a decorator: the dotted name of the function or class it decorates
 
     def literal(self, keyword: str) -> Literal | type[...]:
         """The literal value passed as `keyword`, or Ellipsis when not given as a literal."""
@@ -98,6 +99,7 @@ class Function:
     trivial_asserts: int  # `assert True`, `assert 1`, `assert "x"`: they cannot fail
     skipped: bool  # skip decorators, or an unconditional skip call at the top of the body
     dead: bool = False
+    params: tuple[tuple[str, str], ...] = ()  # (name, annotation source text or "") of each parameter
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,30 @@ class CodeFacts:
 
     def imported_modules(self) -> set[str]:
         return {imp.qualified for imp in self.imports} | {imp.module for imp in self.imports}
+
+    def function_at(self, line: int) -> str | None:
+        """The innermost function whose body holds `line` (None at module level)."""
+        inside = [f for f in self.functions if f.line <= line <= f.end_line]
+        return max(inside, key=lambda f: f.line).name if inside else None
+
+    def calls_in(self, function: str | None) -> set[str]:
+        """Qualified names of the live calls a function makes, including those of the module's own
+        functions it calls (one hop: a route handler that calls a local `score()` helper which predicts).
+        None: the whole module."""
+        cache = self.__dict__.setdefault("_calls_in", {})
+        if function in cache:
+            return cache[function]
+        live = [c for c in self.calls if not c.dead]
+        if function is None:
+            names = {c.name for c in live}
+        else:
+            own = [c for c in live if c.function == function or (c.function or "").startswith(function + ".")]
+            names = {c.name for c in own}
+            local = {f.name for f in self.functions}
+            for callee in {c.name for c in own} & local:
+                names |= {c.name for c in live if c.function == callee}
+        cache[function] = names
+        return names
 
     def unused_import(self, line: int) -> bool:
         """An import on `line` whose names nothing reads: the module is named, not used."""
@@ -350,10 +376,11 @@ class _Reader:
         self._header_lines(node)
         decorators = []
         skipped = False
+        decorated = ".".join([*self.scope, node.name])
         for decorator in node.decorator_list:
             name = self.qualify(decorator)
             decorators.append(name)
-            self.call_site(decorator, depth, decorator=True)
+            self.call_site(decorator, depth, decorator=True, decorates=decorated)
             if _SKIP_DECORATORS.search(name) and not self._skip_is_conditional(decorator):
                 skipped = True
         for argument in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]:
@@ -372,8 +399,10 @@ class _Reader:
         asserts += sum(1 for c in body_calls if _ASSERT_CALL.search(c.name))
         if self._starts_with_skip(node, body_calls):
             skipped = True
+        params = tuple((a.arg, ast.unparse(a.annotation)[:80] if a.annotation is not None else "")
+                       for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs])
         self.facts.functions.append(Function(where, node.lineno, node.end_lineno or node.lineno, tuple(decorators),
-                                             asserts, trivial, skipped, bool(self.dead)))
+                                             asserts, trivial, skipped, bool(self.dead), params))
         self.scope.pop()
 
     def _header_lines(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> None:
@@ -407,7 +436,7 @@ class _Reader:
         decorators = []
         for decorator in node.decorator_list:
             decorators.append(self.qualify(decorator))
-            self.call_site(decorator, depth, decorator=True)
+            self.call_site(decorator, depth, decorator=True, decorates=".".join([*self.scope, node.name]))
         fields = []
         for statement in node.body:
             if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
@@ -520,11 +549,12 @@ class _Reader:
             for child in ast.iter_child_nodes(current):
                 stack.append((child, level + 1))
 
-    def call_site(self, node: ast.AST, depth: int, decorator: bool = False, recurse: bool = True) -> None:
+    def call_site(self, node: ast.AST, depth: int, decorator: bool = False, recurse: bool = True,
+                  decorates: str | None = None) -> None:
         if not isinstance(node, ast.Call):  # a bare decorator `@app.task`: a call of the name
             name = self.qualify(node)
             self.facts.calls.append(Call(name, node.lineno, node.end_lineno or node.lineno, function=self._where(),
-                                         decorator=decorator, dead=bool(self.dead)))
+                                         decorator=decorator, dead=bool(self.dead), decorates=decorates))
             return
         literals = []
         for argument in node.args:
@@ -540,7 +570,7 @@ class _Reader:
         self.facts.calls.append(Call(
             self.qualify(node.func), node.lineno, node.end_lineno or node.lineno,
             tuple(k.arg for k in node.keywords if k.arg), tuple(literals), tuple(keyword_literals),
-            self._where(), decorator, bool(self.dead),
+            self._where(), decorator, bool(self.dead), decorates,
         ))
         if recurse:
             for child in ast.iter_child_nodes(node):

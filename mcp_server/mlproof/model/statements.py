@@ -31,7 +31,8 @@ PLAN_HEADING = re.compile(
 )
 PLAN_WORDS = re.compile(
     r"(?i)\b(?:todo|tbd|fixme|xxx|future work|in the future|roadmap|planned|plan(?:s|ning)? to|we plan|"
-    r"(?<!you )will(?! be (?:able|shown|used to show))|(?:want|wants|wanted|hope|hoping|intend|aim) to|we want|"
+    r"(?:we|i|they|team) will|will be (?:added|implemented|done|introduced|supported|available|set up|configured|created|integrated|automated)|"
+    r"will (?:add|support|implement|integrate|introduce|set up|build|enable|create|write|include|move|switch)\w*|(?:want|wants|wanted|hope|hoping|intend|aim) to|we want|"
     r"coming(?! from)|soon|not yet|next (?:step|steps|quarter|month|year|sprint|release|version|phase)|wip|work in progress|"
     r"to be (?:added|implemented|done|defined|decided)|would|could (?:be|add|use)|should|might|eventually|upcoming|"
     r"consider(?:ing)? (?:adding|using)|need(?:s|ed)? to (?:be )?(?:add|set up|implement|configur)\w*|"
@@ -159,7 +160,9 @@ def classify(line: str, start: int, end: int, *, context: DocContext | None = No
         return Statement("name", "a badge or link")
     if context is not None and line_number is not None:
         if context.in_fence(line_number):
-            return Statement("name", "inside a code example in the docs")
+            if INSTALL.search(line):
+                return Statement("name", "an install command")
+            return Statement("affirm", "an instruction in the docs")  # a command the reader runs on this repository
         heading = context.heading_of(line_number - 1)  # the heading above, not the line itself
         if heading and PLAN_HEADING.search(heading) and not HEADING_MD.match(line):
             return Statement("plan", f"under the heading '{heading[:60]}'")

@@ -19,7 +19,7 @@ from mlproof.errors import MlproofError
 CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
 KINDS = {"code", "config", "ci", "docker", "deps", "docs", "any"}
 TRIGGERS = {"push", "pull_request", "schedule", "manual", "upstream", "tag", "other", "any"}
-SIGNAL_KEYS = ("re", "path", "call", "decorator", "import_", "base", "string", "command", "reaches")
+SIGNAL_KEYS = ("re", "path", "call", "decorator", "import_", "base", "string", "route_param", "command", "reaches")
 
 
 class Signal(BaseModel):
@@ -39,6 +39,7 @@ class Signal(BaseModel):
     import_: str | None = Field(None, alias="import")
     base: str | None = None
     string: str | None = None
+    route_param: str | None = None  # a parameter annotation (regex) of a function decorated as a web route
     command: str | None = None
     reaches: str | None = None
     kwarg: str | None = None
@@ -74,7 +75,7 @@ class Signal(BaseModel):
             raise ValueError(f"a signal needs exactly one of {', '.join(SIGNAL_KEYS)} (got {given or 'none'})")
         if (self.kwarg or self.arg) and not (self.call or self.decorator):
             raise ValueError("`kwarg` and `arg` refine `call` or `decorator` signals only")
-        for pattern in (self.re, self.path, self.string, self.command, self.arg):
+        for pattern in (self.re, self.path, self.string, self.route_param, self.command, self.arg):
             if pattern is not None:
                 re.compile(pattern)
 
@@ -89,7 +90,7 @@ class Signal(BaseModel):
 
     @property
     def structural(self) -> bool:
-        return self.key in {"call", "decorator", "import_", "base", "string"}
+        return self.key in {"call", "decorator", "import_", "base", "string", "route_param"}
 
     @property
     def job(self) -> bool:

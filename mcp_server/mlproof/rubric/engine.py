@@ -54,11 +54,13 @@ class Target:
     docs_ok: bool
     with_call: re.Pattern[str] | None = None  # the same Python module (or cell) must also make such a call
 
-    def holds_in(self, facts: CodeFacts | None) -> bool:
-        """Whether the co-occurrence this target asks for holds in parsed code (never in unparsed text)."""
+    def holds_in(self, facts: CodeFacts | None, function: str | None) -> bool:
+        """Whether the co-occurring call this target asks for is made in the same function (or, at module
+        level, the same module): a column selection counts where predictions are made, not in training code.
+        Never true in unparsed text."""
         if self.with_call is None:
             return True
-        return facts is not None and any(self.with_call.match(call.name) for call in facts.calls if not call.dead)
+        return facts is not None and any(self.with_call.match(name) for name in facts.calls_in(function))
 
 
 @dataclass
@@ -381,7 +383,7 @@ def _python_facts(item: RepoFile, segment: Segment, table: SignalTable, result: 
     for match in table.structural.matches(facts):
         target = match.target
         key = (target.check, target.role, target.level)
-        if match.dead or key in seen or not target.holds_in(facts):
+        if match.dead or key in seen or not target.holds_in(facts, match.function):
             continue  # code under `if False:` does nothing; one hit per signal role and level per file is enough
         seen.add(key)
         result.add(Hit(target.check, target.role, target.level, CODE, item.rel, match.line, segment.cell,
@@ -471,7 +473,7 @@ def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: 
                 done.add(signal.index)
             snippet = _snippet(line)
             for target in signal.targets:
-                if not target.holds_in(facts):
+                if target.with_call is not None and not target.holds_in(facts, facts.function_at(line_number) if facts else None):
                     continue
                 capped = context in CAPPED_CONTEXTS and not (target.docs_ok and context == "docs")
                 result.add(Hit(target.check, target.role, "partial" if capped else target.level, context, item.rel,

@@ -10,7 +10,9 @@ A structural signal names what code *does*, not how a line looks:
   inside, one of the names;
 - `base: '*.BaseModel'` - a class deriving from a matching base;
 - `string: 'models:/'` - a string constant (not a docstring) matching a
-  regular expression.
+  regular expression;
+- `route_param: '^(?:str|int|float)$'` - a parameter annotation of a function
+  decorated as a web route (`@app.post`, `@router.get`, `@app.route` ...).
 
 Names are matched as the code resolves them: `import mlflow as mf;
 mf.log_metric()` is `mlflow.log_metric`. Calls are indexed by their last name
@@ -26,7 +28,8 @@ from typing import Iterator
 
 from mlproof.model.code import CodeFacts
 
-STRUCTURAL_KEYS = ("call", "decorator", "import", "base", "string")
+STRUCTURAL_KEYS = ("call", "decorator", "import", "base", "string", "route_param")
+ROUTE_DECORATOR = re.compile(r"^.+\.(?:post|put|get|patch|delete|route|api_route|websocket)$")
 
 
 def glob_regex(pattern: str) -> re.Pattern[str]:
@@ -45,7 +48,7 @@ class Match:
     end_line: int
     matched: str  # the qualified name or string that matched
     dead: bool
-    function: str | None
+    function: str | None  # the scope a co-occurring call must be found in (see Target.holds_in)
 
 
 @dataclass
@@ -67,6 +70,7 @@ class StructuralIndex:
         self._imports: list[tuple[str, list]] = []  # (dotted prefix, targets)
         self._bases: list[tuple[re.Pattern[str], list]] = []
         self._strings: list[tuple[re.Pattern[str], list]] = []
+        self._route_params: list[tuple[re.Pattern[str], list]] = []
         self.anchors: dict[str, list] = defaultdict(list)  # lower-case literal -> targets (the prefilter's words)
 
     def add(self, signal, target) -> None:
@@ -84,6 +88,9 @@ class StructuralIndex:
                 self._anchor(glob, target)
         elif signal.string:
             self._strings.append((re.compile(signal.string), [target]))
+        elif signal.route_param:
+            self._route_params.append((re.compile(signal.route_param), [target]))
+            self.anchors["@"].append(target)
 
     def _add_call(self, glob: str, signal, target, decorator_only: bool) -> None:
         key = (glob, signal.kwarg, signal.arg, decorator_only)
@@ -127,8 +134,8 @@ class StructuralIndex:
                     continue
                 if rule.arg is not None and not any(isinstance(v, str) and rule.arg.search(v) for v in call.literals):
                     continue
-                for target in rule.targets:
-                    yield Match(target, call.line, call.end_line, call.name, call.dead, call.function)
+                for target in rule.targets:  # a decorator's scope is the function it decorates
+                    yield Match(target, call.line, call.end_line, call.name, call.dead, call.decorates or call.function)
         if self._imports:
             for imported in facts.imports:
                 if facts.unused_import(imported.line):
@@ -144,6 +151,15 @@ class StructuralIndex:
                 if base is not None:
                     for target in targets:
                         yield Match(target, class_def.line, class_def.end_line, base, False, None)
+        if self._route_params:
+            for function in facts.functions:
+                if function.dead or not any(ROUTE_DECORATOR.match(d) for d in function.decorators):
+                    continue
+                for name, annotation in function.params:
+                    for regex, targets in self._route_params:
+                        if annotation and regex.search(annotation):
+                            for target in targets:
+                                yield Match(target, function.line, function.line, f"{name}: {annotation}", False, function.name)
         if self._strings:
             for line, value in facts.strings:
                 for regex, targets in self._strings:
