@@ -94,3 +94,14 @@ def test_rule(tmp_path, files, check_id, expected):
     assert result.status == expected, result.why
     if expected in ("pass", "partial"):
         assert any(e.path in files and e.statement in (None, "affirm") for e in result.evidence), result.evidence
+
+
+def test_text_patterns_stay_in_the_syntax_ripgrep_shares():
+    # the audit benchmark hands every `re` and `path` pattern to ripgrep: no look-around, no back-references
+    from mlproof.rubric.catalog import load_catalog
+
+    catalog = load_catalog()
+    patterns = [s.pattern for c in catalog.checks for s in c.signals if s.key in ("re", "path")]
+    patterns += [f.pattern for f in catalog.facts]
+    offending = [p for p in patterns if any(token in p for token in ("(?=", "(?!", "(?<=", "(?<!", "\\1", "\\2"))]
+    assert offending == []

@@ -36,6 +36,7 @@ SEGMENT_KINDS = (CODE, CONFIG, CI, DOCKER, DEPS, DOCS)
 CAPPED_CONTEXTS = {"docs", "comment", "deps"}  # they name a practice; they do not do it
 MAX_HITS_PER_BUCKET = 25  # evidence kept per (check, role, level, context); reports show at most 5 per check
 SNIPPET_CHARS = 160
+REBUILD_AFTER = 4  # signals exhausted in a file kind before its automaton is rebuilt without their anchors
 PARALLEL_MIN_FILES = 4000  # below this, starting worker processes costs more than it saves
 FACTS = "_facts"
 FILE_ROLE_CHECKS = frozenset({"cicd.retraining_trigger"})  # rules that need roles grouped by file
@@ -53,6 +54,7 @@ class Target:
     level: str
     docs_ok: bool
     with_call: re.Pattern[str] | None = None  # the same Python module (or cell) must also make such a call
+    with_call_spec: str = ""
 
     def holds_in(self, facts: CodeFacts | None, function: str | None) -> bool:
         """Whether the co-occurring call this target asks for is made in the same function (or, at module
@@ -69,6 +71,9 @@ class CompiledSignal:
     regex: re.Pattern[str]
     targets: list[Target]
     index: int = 0
+    # When every target asks for a co-occurring call: words one of which the file must hold for any of
+    # those calls to be made there (a file without them cannot credit the signal, so it is not searched).
+    call_words: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,12 @@ class ScanResult:
     # looking for them there (a later mention in a comment could not change a grade; see _possible_buckets).
     exhausted: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     _dead_anchors: dict[str, frozenset] = field(default_factory=dict)  # kind -> automaton values that only name exhausted signals
+    # Automata rebuilt without the anchors of exhausted signals (and the words of saturated structural
+    # requirements): on a big repository most lines then hold no anchor at all.
+    automata: dict[str, object] = field(default_factory=dict)
+    _stale: Counter = field(default_factory=Counter)  # kind -> signals exhausted since its automaton was rebuilt
+    dead_needs: set[int] = field(default_factory=set)  # structural requirements whose buckets are full
+    _dead_needs_built: int = 0
 
     def secrets_for(self, check_id: str) -> list[Hit]:
         return [h for h in self.secrets if h.check == check_id]
@@ -172,11 +183,17 @@ class SignalTable:
 
         for check in catalog.checks:
             for signal in check.signals:
-                add(signal, Target(check.id, signal.role, signal.level, signal.docs_ok, _globs(signal.with_call)))
+                add(signal, Target(check.id, signal.role, signal.level, signal.docs_ok, _globs(signal.with_call), signal.with_call or ""))
         for fact in catalog.facts:
             add(fact, Target(FACTS, fact.role, fact.level, False))
 
         self.content_signals = list(content.values())
+        self.call_signals = []
+        for signal in self.content_signals:
+            if signal.targets and all(t.with_call is not None for t in signal.targets):
+                self.call_signals.append(signal)
+                specs = {t.with_call_spec for t in signal.targets}
+                signal.call_words = frozenset(_call_word(glob) for spec in specs for glob in alternatives(spec))
         self.branches: list[Branch] = []
         self.unanchored: dict[str, list[int]] = defaultdict(list)  # kind -> branch ids checked on every line
         anchor_ids: dict[str, dict[str, list[int]]] = {kind: defaultdict(list) for kind in SEGMENT_KINDS + ("path",)}
@@ -187,15 +204,23 @@ class SignalTable:
         for kind in SEGMENT_KINDS:
             for anchor in SECRET_ANCHORS:
                 anchor_ids[kind][anchor].append(self.SECRET)
+        self.anchor_ids = anchor_ids
         self.automata = {kind: _automaton(ids) for kind, ids in anchor_ids.items()}
         self.signal_of = [branch.signal.index for branch in self.branches]  # branch id -> signal index
         self.buckets = {(signal.index, kind): _possible_buckets(signal, kind)
                         for signal in self.content_signals for kind in SEGMENT_KINDS}
-        # Words a Python file must hold for a structural signal to match, each with the evidence buckets
-        # its signals fill: a file whose live words are all saturated is not parsed at all.
-        structural_words = {word: tuple(sorted({(t.check, t.role, t.level, CODE) for t in targets}))
-                            for word, targets in self.structural.anchors.items()}
-        self.structural_words = _automaton({word: buckets for word, buckets in structural_words.items()}, raw=True)
+        # Words a Python file must hold for a structural signal to match, with the evidence buckets the
+        # signals fill: a file none of whose satisfied requirements has room left is not parsed at all.
+        needs: dict[frozenset, set] = defaultdict(set)
+        for words, target in self.structural.requirements:
+            needs[words].add((target.check, target.role, target.level, CODE))
+        self.structural_needs = [(words, tuple(sorted(buckets))) for words, buckets in needs.items()]
+        # Each requirement is filed under its longest (rarest) word, and only those key words go into the
+        # automaton; a keyed requirement's other words are then checked with plain substring tests.
+        keyed: dict[str, list[int]] = defaultdict(list)
+        for index, (words, _) in enumerate(self.structural_needs):
+            keyed[max(words, key=len)].append(index)
+        self.structural_words = _automaton({word: tuple(indexes) for word, indexes in keyed.items()}, raw=True)
 
     def _add_branches(self, signal: CompiledSignal, kinds: set[str], flags: int, anchor_ids) -> None:
         for alternative in split_alternatives(signal.pattern):
@@ -233,6 +258,11 @@ def _possible_buckets(signal: CompiledSignal, kind: str) -> tuple | None:
         capped = kind in CAPPED_CONTEXTS and not (target.docs_ok and kind == DOCS)
         buckets.add((target.check, target.role, "partial" if capped else target.level, kind))
     return tuple(sorted(buckets))
+
+
+def _call_word(glob: str) -> str:
+    """The longest literal fragment of a dotted glob: every call the glob matches has it in its file."""
+    return max((f for part in glob.split(".") for f in part.split("*")), key=len).lower()
 
 
 def _globs(spec: str | None) -> re.Pattern[str] | None:
@@ -278,13 +308,20 @@ def _snippet(line: str) -> str:
     return text
 
 
-def _candidates(automaton, text: str, dead: frozenset = frozenset()) -> dict[int, set[int]]:
+def _lowered(text: str) -> str:
+    """The text in lower case, with the same length (rare characters whose lower case is longer stay as they are)."""
+    lower = text.lower()
+    if len(lower) != len(text):
+        lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    return lower
+
+
+def _candidates(automaton, text: str, dead: frozenset = frozenset(), lower: str | None = None) -> dict[int, set[int]]:
     """Line start offset -> ids of the alternatives (or SECRET) whose anchors occur on that line.
 
     Anchors whose alternatives are all in `dead` are passed over."""
-    lower = text.lower()
-    if len(lower) != len(text):  # rare characters whose lower case is longer: keep offsets aligned
-        lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    if lower is None:
+        lower = _lowered(text)
     found: dict[int, set[int]] = defaultdict(set)
     if not len(automaton):
         return found
@@ -358,47 +395,84 @@ def _line_at(text: str, number: int) -> str:
     return text[start:] if end < 0 else text[start:end]
 
 
-def _python_facts(item: RepoFile, segment: Segment, table: SignalTable, result: ScanResult, has_candidates: bool) -> CodeFacts | None:
-    """Parse a Python segment when a regex match on it needs the syntax tree to tell code from prose,
-    or when it may show a structural signal whose evidence is not yet full; record what its calls,
-    imports and classes show."""
-    if segment.language != "python" or segment.kind != CODE:
-        return None
-    if not has_candidates:
-        if not len(table.structural_words):
+def _needs_facts(signal: CompiledSignal, result: ScanResult) -> bool:
+    """A code match whose evidence could still change a grade: its bucket is not full, or it asks for a co-occurring call."""
+    return any(target.with_call is not None or not result.is_full(((target.check, target.role, target.level, CODE),))
+               for target in signal.targets)
+
+
+class _LazyFacts:
+    """A Python segment's code facts, parsed at most once and only when something needs them: a
+    structural signal whose evidence is not yet full, or a regex match in code whose context
+    (docstring, dead branch, unused import) or co-occurring call only the syntax tree can tell."""
+
+    def __init__(self, item: RepoFile, segment: Segment, table: SignalTable, result: ScanResult, lower: str):
+        self.item, self.segment, self.table, self.result, self.lower = item, segment, table, result, lower
+        self.applies = segment.language == "python" and segment.kind == CODE
+        self.done = not self.applies
+        self.facts: CodeFacts | None = None
+
+    def structural_live(self) -> bool:
+        table, result = self.table, self.result
+        automaton = result.automata.get("structural") or table.structural_words
+        if not self.applies or not len(automaton):
+            return False
+        lower = self.lower
+        keyed: set[int] = set()
+        for _, needs in automaton.iter(lower):
+            keyed.update(needs)
+        all_needs, dead = table.structural_needs, result.dead_needs
+        live = False
+        for index in keyed - dead:
+            words, buckets = all_needs[index]
+            if result.is_full(buckets):
+                dead.add(index)  # buckets only grow: this requirement can never matter again
+            elif not live and all(word in lower for word in words):
+                live = True
+        if len(dead) >= result._dead_needs_built + 8:  # rebuild without the key words of dead requirements
+            result._dead_needs_built = len(dead)
+            result.automata["structural"] = _automaton({
+                word: kept for word, needs in table.structural_words.items()
+                if (kept := tuple(i for i in needs if i not in dead))}, raw=True)
+        return live
+
+    def get(self) -> CodeFacts | None:
+        if self.done:
+            return self.facts
+        self.done = True
+        item, segment, result = self.item, self.segment, self.result
+        source = notebook_cell_source(segment.text) if segment.cell is not None else segment.text
+        try:
+            self.facts = parse_code(source)
+        except ParseFailure as err:
+            result.parse_failures[str(err)] += 1
+            if len(result.parse_failure_examples) < 5:
+                result.parse_failure_examples.append(item.rel if segment.cell is None else f"{item.rel}#cell{segment.cell}")
             return None
-        lower = segment.text.lower()
-        if not any(not result.is_full(buckets) for _, buckets in table.structural_words.iter(lower)):
-            return None
-    source = notebook_cell_source(segment.text) if segment.cell is not None else segment.text
-    try:
-        facts = parse_code(source)
-    except ParseFailure as err:
-        result.parse_failures[str(err)] += 1
-        if len(result.parse_failure_examples) < 5:
-            result.parse_failure_examples.append(item.rel if segment.cell is None else f"{item.rel}#cell{segment.cell}")
-        return None
-    result.files_parsed += segment.cell is None or segment.cell == 1
-    seen: set[tuple] = set()
-    for match in table.structural.matches(facts):
-        target = match.target
-        key = (target.check, target.role, target.level)
-        if match.dead or key in seen or not target.holds_in(facts, match.function):
-            continue  # code under `if False:` does nothing; one hit per signal role and level per file is enough
-        seen.add(key)
-        result.add(Hit(target.check, target.role, target.level, CODE, item.rel, match.line, segment.cell,
-                       _snippet(_line_at(segment.text, match.line)), match.matched[:60]))
-    return facts
+        result.files_parsed += segment.cell is None or segment.cell == 1
+        self._record_structural(self.facts)
+        return self.facts
+
+    def _record_structural(self, facts: CodeFacts) -> None:
+        seen: set[tuple] = set()
+        for match in self.table.structural.matches(facts):
+            target = match.target
+            key = (target.check, target.role, target.level)
+            if match.dead or key in seen or not target.holds_in(facts, match.function):
+                continue  # code under `if False:` does nothing; one hit per signal role and level per file is enough
+            seen.add(key)
+            self.result.add(Hit(target.check, target.role, target.level, CODE, self.item.rel, match.line, self.segment.cell,
+                                _snippet(_line_at(self.segment.text, match.line)), match.matched[:60]))
 
 
 def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: ScanResult) -> None:
     text = segment.text
     kind = segment.kind
-    candidates = _candidates(table.automata[kind], text, result._dead_anchors.get(kind, frozenset()))
+    lower = _lowered(text)
+    candidates = _candidates(result.automata.get(kind) or table.automata[kind], text, result._dead_anchors.get(kind, frozenset()), lower)
     signal_of = table.signal_of
-    exhausted = result.exhausted[kind]
-    live = any(b != SignalTable.SECRET and signal_of[b] not in exhausted for ids in candidates.values() for b in ids)
-    facts = _python_facts(item, segment, table, result, live)
+    lazy = _LazyFacts(item, segment, table, result, lower)
+    facts = lazy.get() if lazy.structural_live() else None
     always = table.unanchored.get(segment.kind, [])
     if always:  # alternatives without a literal anchor are tried on every line
         offset = 0
@@ -413,6 +487,8 @@ def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: 
     # (code/config); a mention (comment, docs, dependency list) that credits is recorded once and the
     # search goes on; a mention that does not credit (a plan, a negation, a bare name) is kept once too.
     done: set[int] = set(result.exhausted[kind])
+    if lazy.applies:  # signals that need a co-occurring call no call of this file could be
+        done.update(sig.index for sig in table.call_signals if not any(word in lower for word in sig.call_words))
     mentioned: set[int] = set()
     uncredited: set[int] = set()
     always_capped = segment.kind in (DOCS, DEPS)
@@ -437,6 +513,9 @@ def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: 
             if found is None:
                 continue
             context = _context(segment, line, found.start(), line_number, docstrings, facts)
+            if lazy.applies and not lazy.done and context == CODE and _needs_facts(signal, result):
+                facts = lazy.get()  # only the syntax tree tells a live call from a dead branch or an unused import
+                context = _context(segment, line, found.start(), line_number, docstrings, facts)
             if context == "dead":
                 continue
             statement = ""
@@ -492,9 +571,15 @@ def _note_exhausted(table: SignalTable, result: ScanResult, kind: str, signals: 
             grown = True
     if grown:
         signal_of = table.signal_of
+        live_ids = [tuple(sorted(set(ids))) for ids in table.anchor_ids[kind].values()]
         result._dead_anchors[kind] = frozenset(
-            ids for ids in table.automata[kind].values()
-            if ids[0] != SignalTable.SECRET and all(signal_of[b] in exhausted for b in ids))
+            ids for ids in live_ids if ids[0] != SignalTable.SECRET and all(signal_of[b] in exhausted for b in ids))
+        result._stale[kind] += 1
+        if result._stale[kind] >= REBUILD_AFTER:
+            result._stale[kind] = 0
+            result.automata[kind] = _automaton({
+                anchor: ids for anchor, ids in table.anchor_ids[kind].items()
+                if any(b == SignalTable.SECRET or signal_of[b] not in exhausted for b in ids)})
 
 
 def _scan_secret_line(item: RepoFile, segment: Segment, line: str, line_number: int, assignments: bool, result: ScanResult) -> None:

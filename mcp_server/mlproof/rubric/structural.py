@@ -67,11 +67,15 @@ class StructuralIndex:
         self._by_last: dict[str, list[_CallRule]] = defaultdict(list)
         self._wild_last: list[_CallRule] = []
         self._rules: dict[tuple, _CallRule] = {}
-        self._imports: list[tuple[str, list]] = []  # (dotted prefix, targets)
+        self._imports: dict[str, list[tuple[str, list]]] = defaultdict(list)  # first component -> (dotted prefix, targets)
+        self._wild_any: re.Pattern[str] | None = None  # every wildcard-last rule at once: most calls match none
         self._bases: list[tuple[re.Pattern[str], list]] = []
         self._strings: list[tuple[re.Pattern[str], list]] = []
         self._route_params: list[tuple[re.Pattern[str], list]] = []
-        self.anchors: dict[str, list] = defaultdict(list)  # lower-case literal -> targets (the prefilter's words)
+        # Words a file must hold for a signal to match there (all of them), with the signal's target: the
+        # prefilter's requirements. Every dotted component of a resolved name is written in the file, at
+        # the call or in the import that binds it, so requiring all of them is safe and selective.
+        self.requirements: list[tuple[frozenset[str], object]] = []
 
     def add(self, signal, target) -> None:
         if signal.call or signal.decorator:
@@ -80,8 +84,8 @@ class StructuralIndex:
                 self._add_call(glob, signal, target, decorator_only=signal.call is None)
         elif signal.import_:
             for name in alternatives(signal.import_):
-                self._imports.append((name, [target]))
-                self.anchors[name.split(".")[0].lower()].append(target)
+                self._imports[name.split(".")[0]].append((name, [target]))
+                self._anchor(name, target)
         elif signal.base:
             for glob in alternatives(signal.base):
                 self._bases.append((glob_regex(glob), [target]))
@@ -90,7 +94,7 @@ class StructuralIndex:
             self._strings.append((re.compile(signal.string), [target]))
         elif signal.route_param:
             self._route_params.append((re.compile(signal.route_param), [target]))
-            self.anchors["@"].append(target)
+            self._word("@", target)
 
     def _add_call(self, glob: str, signal, target, decorator_only: bool) -> None:
         key = (glob, signal.kwarg, signal.arg, decorator_only)
@@ -101,31 +105,36 @@ class StructuralIndex:
             last = glob.rsplit(".", 1)[-1]
             if "*" in last:
                 self._wild_last.append(rule)
+                self._wild_any = None
             else:
                 self._by_last[last].append(rule)
         rule.targets.append(target)
         if decorator_only:
-            self.anchors["@"].append(target)  # a decorator needs an `@`; its name may be any object's method
+            self._word("@", target)  # a decorator needs an `@`; its name may be any object's method
         elif signal.kwarg and not glob.strip("*."):
-            self.anchors[signal.kwarg.lower()].append(target)  # `call: '*'` with a keyword: the keyword must be there
+            self._word(signal.kwarg, target)  # `call: '*'` with a keyword: the keyword must be there
         else:
             self._anchor(glob, target)
 
     def _anchor(self, glob: str, target) -> None:
-        """A word the file text must hold for the glob to match: its first literal component when the
-        glob starts with one (a resolved name starts with an imported module the file names), else its last."""
-        parts = glob.split(".")
-        word = parts[0] if "*" not in parts[0] else parts[-1]
-        word = word.replace("*", "")
-        if word:
-            self.anchors[word.lower()].append(target)
+        words = {fragment.lower() for part in glob.split(".") for fragment in part.split("*") if len(fragment) >= 3}
+        if words:
+            self.requirements.append((frozenset(words), target))
+
+    def _word(self, word: str, target) -> None:
+        self.requirements.append((frozenset({word.lower()}), target))
 
     # -- matching
 
     def matches(self, facts: CodeFacts) -> Iterator[Match]:
+        if self._wild_any is None and self._wild_last:
+            self._wild_any = re.compile("|".join(f"(?:{rule.regex.pattern})" for rule in self._wild_last))
+        wild_any = self._wild_any
         for call in facts.calls:
-            last = call.name.rsplit(".", 1)[-1]
-            for rule in (*self._by_last.get(last, ()), *self._wild_last):
+            rules = self._by_last.get(call.name.rsplit(".", 1)[-1], ())
+            if wild_any is not None and wild_any.match(call.name):
+                rules = (*rules, *self._wild_last)
+            for rule in rules:
                 if rule.decorator_only and not call.decorator:
                     continue
                 if not rule.regex.match(call.name):
@@ -138,10 +147,11 @@ class StructuralIndex:
                     yield Match(target, call.line, call.end_line, call.name, call.dead, call.decorates or call.function)
         if self._imports:
             for imported in facts.imports:
-                if facts.unused_import(imported.line):
-                    continue  # imported and never used: a mention, not a practice
+                rules = self._imports.get(imported.module.split(".")[0])
+                if not rules or facts.unused_import(imported.line):
+                    continue  # no signal names this module, or it is imported and never used (a mention)
                 names = (imported.qualified, imported.module)
-                for prefix, targets in self._imports:
+                for prefix, targets in rules:
                     if any(name == prefix or name.startswith(prefix + ".") for name in names):
                         for target in targets:
                             yield Match(target, imported.line, imported.line, imported.qualified, False, None)
