@@ -38,6 +38,7 @@ MAX_HITS_PER_BUCKET = 25  # evidence kept per (check, role, level, context); rep
 SNIPPET_CHARS = 160
 REBUILD_AFTER = 4  # signals exhausted in a file kind before its automaton is rebuilt without their anchors
 PARALLEL_MIN_FILES = 4000  # below this, starting worker processes costs more than it saves
+WARMUP_FILES = 3000  # scanned serially before the workers fork, so they start with saturated evidence
 FACTS = "_facts"
 FILE_ROLE_CHECKS = frozenset({"cicd.retraining_trigger"})  # rules that need roles grouped by file
 
@@ -194,6 +195,7 @@ class SignalTable:
                 self.call_signals.append(signal)
                 specs = {t.with_call_spec for t in signal.targets}
                 signal.call_words = frozenset(_call_word(glob) for spec in specs for glob in alternatives(spec))
+        self.call_signal_words = frozenset(word for signal in self.call_signals for word in signal.call_words)
         self.branches: list[Branch] = []
         self.unanchored: dict[str, list[int]] = defaultdict(list)  # kind -> branch ids checked on every line
         anchor_ids: dict[str, dict[str, list[int]]] = {kind: defaultdict(list) for kind in SEGMENT_KINDS + ("path",)}
@@ -487,8 +489,9 @@ def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: 
     # (code/config); a mention (comment, docs, dependency list) that credits is recorded once and the
     # search goes on; a mention that does not credit (a plan, a negation, a bare name) is kept once too.
     done: set[int] = set(result.exhausted[kind])
-    if lazy.applies:  # signals that need a co-occurring call no call of this file could be
-        done.update(sig.index for sig in table.call_signals if not any(word in lower for word in sig.call_words))
+    if lazy.applies and table.call_signals:  # signals that need a co-occurring call this file cannot make
+        present = {word for word in table.call_signal_words if word in lower}
+        done.update(sig.index for sig in table.call_signals if not (sig.call_words & present))
     mentioned: set[int] = set()
     uncredited: set[int] = set()
     always_capped = segment.kind in (DOCS, DEPS)
@@ -613,9 +616,20 @@ def _scan_file(item: RepoFile, table: SignalTable, result: ScanResult) -> None:
             result.dependency_files.append(parsed)
 
 
+_WARM: ScanResult | None = None  # the parent's scan state when workers fork (set by _scan_parallel)
+SATURATION_FIELDS = ("_bucket_sizes", "exhausted", "_dead_anchors", "automata", "_stale", "dead_needs", "_dead_needs_built")
+
+
 def _scan_chunk(root: Path, source: str, files: list[tuple[str, str, int]]) -> ScanResult:
-    """Worker side of a parallel scan: the same per-file work on one slice of the file list."""
+    """Worker side of a parallel scan: the same per-file work on one slice of the file list, starting from
+    what the parent's warm-up already knows is saturated (so no worker re-parses files for full evidence)."""
     result = ScanResult(inventory=Inventory(root=root, source=source))
+    if _WARM is not None:
+        import copy
+
+        for name in SATURATION_FIELDS:
+            setattr(result, name, copy.copy(getattr(_WARM, name)))
+        result.exhausted = defaultdict(set, {kind: set(ids) for kind, ids in _WARM.exhausted.items()})
     table = signal_table()
     for rel, path, size in files:
         _scan_file(RepoFile(rel, path, size), table, result)
@@ -660,21 +674,34 @@ def _scan_parallel(inventory: Inventory, result: ScanResult, workers: int, progr
     if threading.active_count() != 1 or "fork" not in multiprocessing.get_all_start_methods():
         return False
     method = "fork"
-    files = [(f.rel, f.path, f.size) for f in inventory.files]
-    chunks = max(workers * 4, 1)
+    global _WARM
+    # Warm up serially: the first files fill most evidence buckets, and the workers inherit that state.
+    warmup = min(WARMUP_FILES, len(inventory.files) // 5)
+    table = signal_table()
+    for index, item in enumerate(inventory.files[:warmup], start=1):
+        _scan_file(item, table, result)
+        if progress is not None and index % 200 == 0:
+            progress(index, len(inventory.files))
+    files = [(f.rel, f.path, f.size) for f in inventory.files[warmup:]]
+    chunks = max(workers * 2, 1)
     size = -(-len(files) // chunks)
     slices = [files[i:i + size] for i in range(0, len(files), size)]
     parts: list[ScanResult] = []
+    _WARM = result
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
-            done = 0
+            done = warmup
             for part, chunk in zip(pool.map(_scan_chunk, [inventory.root] * len(slices), [inventory.source] * len(slices), slices), slices):
                 parts.append(part)
                 done += len(chunk)
                 if progress is not None:
-                    progress(done, len(files))
+                    progress(done, len(inventory.files))
     except (OSError, RuntimeError, ImportError, BrokenPipeError):
-        return False  # no processes here (sandbox, frozen app): the caller scans serially
+        for item in inventory.files[warmup:]:  # no processes here (sandbox, frozen app): finish serially
+            _scan_file(item, table, result)
+        return True
+    finally:
+        _WARM = None
     for part in parts:  # in file-list order, so the result equals a serial scan's
         _merge(result, part)
     return True
