@@ -88,6 +88,26 @@ ROWS += [
 ]
 
 
+# Cloud ML SDKs, read through their qualified names
+AML = "from azureml.core import Run, Model, Workspace\nfrom azureml.core.webservice import AciWebservice\n"
+ROWS += [
+    ("azure ml v1 run logging", {"src/train.py": AML + "run = Run.get_context()\nrun.log('accuracy', 0.91)\n"}, "dev.experiment_tracking", "pass"),
+    ("azure ml v1 run fetched, nothing logged", {"src/train.py": AML + "run = Run.get_context()\nprint(run.id)\n"}, "dev.experiment_tracking", "fail"),
+    ("azure ml v1 model registration", {"src/register.py": AML + "ws = Workspace.from_config()\nModel.register(workspace=ws, model_path='outputs/model.pkl', model_name='churn')\n"}, "dev.model_registry", "pass"),
+    ("azure ml v1 web service config", {"src/deploy.py": AML + "config = AciWebservice.deploy_configuration(cpu_cores=1, memory_gb=1)\n"}, "deploy.serving", "pass"),
+    ("azure ml v2 traffic split", {"src/deploy.py": "endpoint.traffic = {'blue': 90, 'green': 10}\nml_client.online_endpoints.begin_create_or_update(endpoint)\n"}, "deploy.progressive_delivery", "pass"),
+    ("azure ml v2 all traffic to one", {"src/deploy.py": "endpoint.traffic = {'blue': 100}\nml_client.online_endpoints.begin_create_or_update(endpoint)\n"}, "deploy.progressive_delivery", "fail"),
+    ("sagemaker data capture", {"src/deploy.py": "from sagemaker.model_monitor import DataCaptureConfig\ncapture = DataCaptureConfig(enable_capture=True, sampling_percentage=100, destination_s3_uri=uri)\n"}, "monitor.prediction_logging", "pass"),
+    ("databricks unity catalog registry", {"src/register.py": "import mlflow\nmlflow.set_registry_uri('databricks-uc')\n"}, "dev.model_registry", "pass"),
+    ("databricks lakehouse monitor", {"src/monitor.py": "from databricks.sdk import WorkspaceClient\nw = WorkspaceClient()\nw.quality_monitors.create(table_name=t, inference_log=cfg, output_schema_name=s)\n"}, "monitor.data_drift", "pass"),
+    ("zenml pipeline", {"src/pipe.py": "from zenml import pipeline, step\n\n\n@step\ndef train_step():\n    pass\n\n\n@pipeline\ndef training():\n    train_step()\n"}, "cicd.training_pipeline", "pass"),
+    ("metaflow schedule that trains", {"src/flow.py": "from metaflow import FlowSpec, schedule, step\n\n\n@schedule(weekly=True)\nclass TrainFlow(FlowSpec):\n    @step\n    def start(self):\n        self.model = LogisticRegression().fit(self.x, self.y)\n        self.next(self.end)\n"}, "cicd.retraining_trigger", "pass"),
+    ("vertex hyperparameter tuning", {"src/hpt.py": "from google.cloud import aiplatform as vertex_ai\njob = vertex_ai.HyperparameterTuningJob(display_name='hpt', custom_job=custom_job, metric_spec={'acc': 'maximize'}, parameter_spec=spec)\n"}, "dev.hpo", "pass"),
+    ("huggingface hub with revisions", {"src/push.py": "trainer.push_to_hub(revision='dpo-beta-0.01')\n"}, "dev.model_registry", "pass"),
+    ("huggingface hub without revisions", {"src/push.py": "trainer.push_to_hub()\n"}, "dev.model_registry", "partial"),
+]
+
+
 @pytest.mark.parametrize("files, check_id, expected", [row[1:] for row in ROWS], ids=[row[0] for row in ROWS])
 def test_rule(tmp_path, files, check_id, expected):
     result = run_audit(build(tmp_path, files)).check(check_id)
