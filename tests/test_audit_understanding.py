@@ -116,6 +116,45 @@ def test_rule(tmp_path, files, check_id, expected):
         assert any(e.path in files and e.statement in (None, "affirm") for e in result.evidence), result.evidence
 
 
+def test_a_template_with_an_example_project_is_graded_like_one(tmp_path):
+    from mlproof.rubric.audit import run_audit as audit
+
+    starter = "starter/{{cookiecutter.repo_name}}/src/{{cookiecutter.pkg}}"
+    with_model = audit(_write(tmp_path / "a", {f"{starter}/nodes.py": "from sklearn.linear_model import LinearRegression\n\n\ndef train(x, y):\n    return LinearRegression().fit(x, y)\n"}))
+    assert with_model.scan.repo_kind == "template"
+    assert with_model.check("data.validation").status == "fail"  # graded, not n/a
+    generator = audit(_write(tmp_path / "b", {f"{starter}/__init__.py": "", "README.md": "# A project template\n"}))
+    assert generator.scan.repo_kind == "template"
+    assert generator.check("data.validation").status == "n/a"  # no model code at all: model checks cannot apply
+
+
+def test_a_serving_only_service_has_training_checks_not_applicable(tmp_path):
+    from mlproof.rubric.audit import run_audit as audit
+
+    service = {"app/main.py": "import joblib\nfrom fastapi import FastAPI\n\napp = FastAPI()\nmodel = joblib.load('model/model.joblib')\n\n\n@app.post('/predict')\ndef predict(x: dict):\n    return {'y': model.predict([list(x.values())]).tolist()}\n"}
+    report = audit(_write(tmp_path / "a", service))
+    assert report.scan.repo_kind == "serving-only", report.scan.repo_kind_reason
+    assert report.check("dev.hpo").status == "n/a" and report.check("dev.model_registry").status == "fail"
+    trained = audit(_write(tmp_path / "b", {**service, "train.ipynb": _notebook("model = LogisticRegression().fit(x, y)")}))
+    assert trained.scan.repo_kind == "project"  # training in a notebook is training
+    assert trained.check("dev.hpo").status == "fail"
+
+
+def _write(root, files):
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def _notebook(*cells: str) -> str:
+    import json
+
+    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+                       "cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": None} for c in cells]})
+
+
 def test_text_patterns_stay_in_the_syntax_ripgrep_shares():
     # the audit benchmark hands every `re` and `path` pattern to ripgrep: no look-around, no back-references
     from mlproof.rubric.catalog import load_catalog

@@ -235,7 +235,8 @@ def grade(check: Check, scan: ScanResult, facts: RepoFacts, serving_status: str 
     else:
         result = RULES.get(check.id, generic)(check, hits, scan)
     if result.status == "fail" and not scan.secrets_for(check.id):
-        if (check.needs in {"model", "training"} and facts.kind == "library") or (check.needs == "training" and facts.kind == "serving-only"):
+        no_model = facts.kind == "library" or (facts.kind == "template" and not (facts.ml_code or facts.ml_notebooks))
+        if (check.needs in {"model", "training"} and no_model) or (check.needs == "training" and facts.kind == "serving-only"):
             result.status = "n/a"
             result.why = f"Not applicable: this looks like a {facts.kind} repository ({facts.reason}), and nothing for this check was found."
     if result.status == "fail" and uncredited and not result.evidence:
