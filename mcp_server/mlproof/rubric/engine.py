@@ -41,6 +41,8 @@ PARALLEL_MIN_FILES = 4000  # below this, starting worker processes costs more th
 WARMUP_FILES = 3000  # scanned serially before the workers fork, so they start with saturated evidence
 FACTS = "_facts"
 FILE_ROLE_CHECKS = frozenset({"cicd.retraining_trigger"})  # rules that need roles grouped by file
+# (check, role) -> the "check:role" a file must show before the role is looked for there at all
+DEFERRED_ROLES = {("cicd.retraining_trigger", "trains"): "cicd.retraining_trigger:schedule"}
 
 TEST_PATH = re.compile(r"(?:^|/)(?:tests?|testing|fixtures?)/|(?:^|/)test_[^/]*$|_test\.py$|(?:^|/)conftest\.py$")
 EXAMPLE_PATH = re.compile(r"(?i)example|sample|template|\.dist$|\.tpl$")
@@ -120,7 +122,6 @@ class ScanResult:
     automata: dict[str, object] = field(default_factory=dict)
     _stale: Counter = field(default_factory=Counter)  # kind -> signals exhausted since its automaton was rebuilt
     dead_needs: set[int] = field(default_factory=set)  # structural requirements whose buckets are full
-    _dead_needs_built: int = 0
 
     def secrets_for(self, check_id: str) -> list[Hit]:
         return [h for h in self.secrets if h.check == check_id]
@@ -195,19 +196,25 @@ class SignalTable:
                 self.call_signals.append(signal)
                 specs = {t.with_call_spec for t in signal.targets}
                 signal.call_words = frozenset(_call_word(glob) for spec in specs for glob in alternatives(spec))
-        self.call_signal_words = frozenset(word for signal in self.call_signals for word in signal.call_words)
         self.branches: list[Branch] = []
         self.unanchored: dict[str, list[int]] = defaultdict(list)  # kind -> branch ids checked on every line
         anchor_ids: dict[str, dict[str, list[int]]] = {kind: defaultdict(list) for kind in SEGMENT_KINDS + ("path",)}
+        # Signals that only matter in a file that also shows another role (a schedule that may train) are
+        # searched after the rest, and only in such files: they stay out of the automata.
+        self.deferred: list[tuple[CompiledSignal, str]] = []
         for signal in self.content_signals:
+            needed = {DEFERRED_ROLES.get((t.check, t.role)) for t in signal.targets}
+            if len(needed) == 1 and None not in needed:
+                self.deferred.append((signal, needed.pop()))
+                continue
             self._add_branches(signal, kinds_of[signal.pattern], re.M, anchor_ids)
+        self.deferred_kinds = {signal.pattern: kinds_of[signal.pattern] for signal, _ in self.deferred}
         for signal in paths.values():
             self._add_branches(signal, {"path"}, 0, anchor_ids)
         for kind in SEGMENT_KINDS:
             for anchor in SECRET_ANCHORS:
                 anchor_ids[kind][anchor].append(self.SECRET)
         self.anchor_ids = anchor_ids
-        self.automata = {kind: _automaton(ids) for kind, ids in anchor_ids.items()}
         self.signal_of = [branch.signal.index for branch in self.branches]  # branch id -> signal index
         self.buckets = {(signal.index, kind): _possible_buckets(signal, kind)
                         for signal in self.content_signals for kind in SEGMENT_KINDS}
@@ -222,7 +229,24 @@ class SignalTable:
         keyed: dict[str, list[int]] = defaultdict(list)
         for index, (words, _) in enumerate(self.structural_needs):
             keyed[max(words, key=len)].append(index)
-        self.structural_words = _automaton({word: tuple(indexes) for word, indexes in keyed.items()}, raw=True)
+        self.structural_keys = dict(keyed)
+        # One automaton per file kind; Python code's also holds the structural key words, so a file is
+        # searched once for both. Each value is (regex alternative ids, structural requirement ids).
+        self.automata = {kind: self.build_automaton(kind) for kind in anchor_ids}
+
+    def build_automaton(self, kind: str, exhausted: set[int] = frozenset(), dead_needs: set[int] = frozenset()):
+        """The kind's automaton without the anchors of exhausted signals and the keys of dead requirements."""
+        signal_of = self.signal_of
+        values: dict[str, tuple[tuple, tuple]] = {}
+        for anchor, ids in self.anchor_ids[kind].items():
+            if any(b == self.SECRET or signal_of[b] not in exhausted for b in ids):
+                values[anchor] = (tuple(sorted(set(ids))), ())
+        if kind == CODE:
+            for word, needs in self.structural_keys.items():
+                live = tuple(i for i in needs if i not in dead_needs)
+                if live:
+                    values[word] = (values.get(word, ((), ()))[0], live)
+        return _automaton(values, raw=True)
 
     def _add_branches(self, signal: CompiledSignal, kinds: set[str], flags: int, anchor_ids) -> None:
         for alternative in split_alternatives(signal.pattern):
@@ -318,8 +342,10 @@ def _lowered(text: str) -> str:
     return lower
 
 
-def _candidates(automaton, text: str, dead: frozenset = frozenset(), lower: str | None = None) -> dict[int, set[int]]:
-    """Line start offset -> ids of the alternatives (or SECRET) whose anchors occur on that line.
+def _candidates(automaton, text: str, dead: frozenset = frozenset(), lower: str | None = None,
+                structural: set[int] | None = None) -> dict[int, set[int]]:
+    """Line start offset -> ids of the alternatives (or SECRET) whose anchors occur on that line; the ids of
+    the structural requirements whose key words occur are added to `structural`.
 
     Anchors whose alternatives are all in `dead` are passed over."""
     if lower is None:
@@ -327,8 +353,10 @@ def _candidates(automaton, text: str, dead: frozenset = frozenset(), lower: str 
     found: dict[int, set[int]] = defaultdict(set)
     if not len(automaton):
         return found
-    for end, ids in automaton.iter(lower):
-        if ids not in dead:
+    for end, (ids, needs) in automaton.iter(lower):
+        if needs and structural is not None:
+            structural.update(needs)
+        if ids and ids not in dead:
             found[lower.rfind("\n", 0, end) + 1].update(ids)
     return found
 
@@ -414,28 +442,21 @@ class _LazyFacts:
         self.done = not self.applies
         self.facts: CodeFacts | None = None
 
-    def structural_live(self) -> bool:
+    def structural_live(self, keyed: set[int]) -> bool:
+        """Whether a structural requirement whose key word the file holds still has room for evidence."""
         table, result = self.table, self.result
-        automaton = result.automata.get("structural") or table.structural_words
-        if not self.applies or not len(automaton):
+        if not self.applies or not keyed:
             return False
         lower = self.lower
-        keyed: set[int] = set()
-        for _, needs in automaton.iter(lower):
-            keyed.update(needs)
         all_needs, dead = table.structural_needs, result.dead_needs
         live = False
         for index in keyed - dead:
             words, buckets = all_needs[index]
             if result.is_full(buckets):
                 dead.add(index)  # buckets only grow: this requirement can never matter again
+                result._stale["needs"] += 1
             elif not live and all(word in lower for word in words):
                 live = True
-        if len(dead) >= result._dead_needs_built + 8:  # rebuild without the key words of dead requirements
-            result._dead_needs_built = len(dead)
-            result.automata["structural"] = _automaton({
-                word: kept for word, needs in table.structural_words.items()
-                if (kept := tuple(i for i in needs if i not in dead))}, raw=True)
         return live
 
     def get(self) -> CodeFacts | None:
@@ -471,10 +492,12 @@ def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: 
     text = segment.text
     kind = segment.kind
     lower = _lowered(text)
-    candidates = _candidates(result.automata.get(kind) or table.automata[kind], text, result._dead_anchors.get(kind, frozenset()), lower)
+    keyed: set[int] = set()
+    candidates = _candidates(result.automata.get(kind) or table.automata[kind], text,
+                             result._dead_anchors.get(kind, frozenset()), lower, keyed)
     signal_of = table.signal_of
     lazy = _LazyFacts(item, segment, table, result, lower)
-    facts = lazy.get() if lazy.structural_live() else None
+    facts = lazy.get() if lazy.structural_live(keyed) else None
     always = table.unanchored.get(segment.kind, [])
     if always:  # alternatives without a literal anchor are tried on every line
         offset = 0
@@ -489,9 +512,6 @@ def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: 
     # (code/config); a mention (comment, docs, dependency list) that credits is recorded once and the
     # search goes on; a mention that does not credit (a plan, a negation, a bare name) is kept once too.
     done: set[int] = set(result.exhausted[kind])
-    if lazy.applies and table.call_signals:  # signals that need a co-occurring call this file cannot make
-        present = {word for word in table.call_signal_words if word in lower}
-        done.update(sig.index for sig in table.call_signals if not (sig.call_words & present))
     mentioned: set[int] = set()
     uncredited: set[int] = set()
     always_capped = segment.kind in (DOCS, DEPS)
@@ -511,6 +531,9 @@ def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: 
             branch = table.branches[branch_id]
             signal = branch.signal
             if signal.index in done:
+                continue
+            if signal.call_words is not None and not (lazy.applies and any(word in lower for word in signal.call_words)):
+                done.add(signal.index)  # it needs a co-occurring call that no code of this file can make
                 continue
             found = branch.regex.search(line)
             if found is None:
@@ -560,7 +583,30 @@ def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: 
                 capped = context in CAPPED_CONTEXTS and not (target.docs_ok and context == "docs")
                 result.add(Hit(target.check, target.role, "partial" if capped else target.level, context, item.rel,
                                line_number, segment.cell, snippet, found.group(0)[:60], statement))
+    if table.deferred:
+        _scan_deferred(item, segment, table, result, docstrings, facts)
     _note_exhausted(table, result, kind, (done | mentioned) - result.exhausted[kind])
+
+
+def _scan_deferred(item: RepoFile, segment: Segment, table: SignalTable, result: ScanResult, docstrings: list,
+                   facts: CodeFacts | None) -> None:
+    """The deferred signals, in a file that shows the role each of them waits for (its first code match)."""
+    roles = result.file_roles.get(item.rel, ())
+    for signal, waits_for in table.deferred:
+        if waits_for not in roles or segment.kind not in table.deferred_kinds.get(signal.pattern, ()):
+            continue
+        for found in signal.regex.finditer(segment.text):
+            line_start = segment.text.rfind("\n", 0, found.start()) + 1
+            line_end = segment.text.find("\n", found.start())
+            line = segment.text[line_start:] if line_end < 0 else segment.text[line_start:line_end]
+            line_number = segment.text.count("\n", 0, found.start()) + 1
+            context = _context(segment, line, found.start() - line_start, line_number, docstrings, facts)
+            if context in CAPPED_CONTEXTS or context in ("dead", "unused import"):
+                continue
+            for target in signal.targets:
+                result.add(Hit(target.check, target.role, target.level, context, item.rel, line_number, segment.cell,
+                               _snippet(line), found.group(0)[:60]))
+            break
 
 
 def _note_exhausted(table: SignalTable, result: ScanResult, kind: str, signals: set[int]) -> None:
@@ -578,11 +624,11 @@ def _note_exhausted(table: SignalTable, result: ScanResult, kind: str, signals: 
         result._dead_anchors[kind] = frozenset(
             ids for ids in live_ids if ids[0] != SignalTable.SECRET and all(signal_of[b] in exhausted for b in ids))
         result._stale[kind] += 1
-        if result._stale[kind] >= REBUILD_AFTER:
-            result._stale[kind] = 0
-            result.automata[kind] = _automaton({
-                anchor: ids for anchor, ids in table.anchor_ids[kind].items()
-                if any(b == SignalTable.SECRET or signal_of[b] not in exhausted for b in ids)})
+    if result._stale[kind] >= REBUILD_AFTER or (kind == CODE and result._stale["needs"] >= REBUILD_AFTER):
+        result._stale[kind] = 0
+        if kind == CODE:
+            result._stale["needs"] = 0
+        result.automata[kind] = table.build_automaton(kind, exhausted, result.dead_needs)
 
 
 def _scan_secret_line(item: RepoFile, segment: Segment, line: str, line_number: int, assignments: bool, result: ScanResult) -> None:
@@ -617,7 +663,7 @@ def _scan_file(item: RepoFile, table: SignalTable, result: ScanResult) -> None:
 
 
 _WARM: ScanResult | None = None  # the parent's scan state when workers fork (set by _scan_parallel)
-SATURATION_FIELDS = ("_bucket_sizes", "exhausted", "_dead_anchors", "automata", "_stale", "dead_needs", "_dead_needs_built")
+SATURATION_FIELDS = ("_bucket_sizes", "exhausted", "_dead_anchors", "automata", "_stale", "dead_needs")
 
 
 def _scan_chunk(root: Path, source: str, files: list[tuple[str, str, int]]) -> ScanResult:
