@@ -32,6 +32,8 @@ class Step:
     image: str = ""  # container image the step runs in, when declared
     file: str | None = None  # a repository file the step executes directly (an Airflow/Prefect task's module,
     #                          a Databricks notebook task, a SageMaker/Vertex pipeline definition), when not a shell command
+    cwd: str = ""  # repository-relative working directory of `command` ("" = the repository root);
+    #               pass it on: CommandResolver.resolve_step(step) does
 
 
 @dataclass
@@ -43,12 +45,21 @@ class Job:
     triggers: list[Trigger] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     disabled: bool = False  # the whole definition is switched off
+    detail: str = ""  # what the job runs when it has no steps here (e.g. "target: aws_lambda_function.drift")
 
     @property
     def scheduled(self) -> list[Trigger]:
         return [t for t in self.triggers if t.kind == "schedule" and not t.disabled] if not self.disabled else []
 
 
-def parse_jobs(files: Mapping[str, str]) -> list[Job]:
-    """Every job defined in `files` (repository-relative path -> text; may be a lazy mapping)."""
-    raise NotImplementedError
+def parse_jobs(files: Mapping[str, str], skipped: dict[str, str] | None = None) -> list[Job]:
+    """Every job defined in `files` (repository-relative path -> text; may be a lazy mapping).
+
+    Candidate files are chosen by path (and, for manifests that can live anywhere, by a cheap
+    substring test) before anything is parsed. A candidate that cannot be read as data (too
+    large, not valid YAML/Python, over the alias budget) is left out and, when `skipped` is
+    given, recorded there as path -> reason.
+    """
+    from mlproof.model.jobdefs import parse_all  # the per-system parsers build on the classes above
+
+    return parse_all(files, skipped)

@@ -1,0 +1,26 @@
+"""One parser per CI system or scheduler; each picks its own candidate files.
+
+`parse_all` runs them in turn over one shared `RepoFiles` (so a file is read and
+parsed at most once, and content sniffing is one pass) and returns the jobs
+ordered by path and line.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from mlproof.model.jobdefs import azure, circleci, cloud, github, gitlab, hosted, jenkins, kubernetes, platforms, python
+from mlproof.model.repofiles import RepoFiles
+from mlproof.model.jobs import Job
+
+PARSERS = (github, gitlab, azure, jenkins, circleci, hosted, cloud, kubernetes, platforms, python)
+
+
+def parse_all(files: Mapping[str, str], skipped: dict[str, str] | None = None) -> list[Job]:
+    source = RepoFiles(files, needles=[n for parser in PARSERS for n in getattr(parser, "NEEDLES", ())])
+    jobs: list[Job] = []
+    for parser in PARSERS:
+        jobs.extend(parser.parse(source))
+    if skipped is not None:
+        skipped.update(source.skipped)
+    return sorted(jobs, key=lambda job: (job.path, job.line or 0, job.name))

@@ -1,0 +1,205 @@
+"""Shell text read as data: logical lines, simple commands, words.
+
+Nothing here runs a shell. The reading is deliberately shallow: control flow
+is flattened (every branch's commands count as commands the script may run),
+heredoc bodies and comments are dropped, and a line continued with `\\`, an
+open quote or a trailing `&&`/`||`/`|` is joined with the next.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+MAX_JOINED = 200  # physical lines one logical line may span (an unclosed quote must not swallow a file)
+_HEREDOC = re.compile(r"(?<!<)<<-?\s*(['\"]?)([A-Za-z_][\w]*)\1")
+_CONTROL_PREFIX = {"if", "then", "else", "elif", "do", "while", "until", "!", "{", "(", "exec", "command", "builtin"}
+_CONTROL_ONLY = {"fi", "done", "esac", "}", ")", "else", "then", "do", ";;"}
+_REDIRECT_ALONE = re.compile(r"^\d*(?:>>?|<<?|&>>?|>&|<&)$")
+_REDIRECT_ATTACHED = re.compile(r"^\d*(?:>>?|<|&>>?|>&|<&)\S+$")
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?\+?=")
+
+
+def logical_lines(text: str, first_line: int | None = 1) -> list[tuple[int | None, str]]:
+    """(line of its first physical line, text) for each command line of a shell text."""
+    physical = text.split("\n")
+    out: list[tuple[int | None, str]] = []
+    i = 0
+    while i < len(physical):
+        start = i
+        line = physical[i].rstrip()
+        i += 1
+        stripped = line.lstrip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        joined = 0
+        while i < len(physical) and joined < MAX_JOINED and _continues(line):
+            nxt = physical[i].rstrip()
+            if line.endswith("\\") and not _open_quote(line):
+                line = line[:-1].rstrip() + " " + nxt.strip()
+            elif _open_quote(line):
+                line = line + "\n" + nxt
+            else:  # trailing && || |
+                line = line + " " + nxt.strip()
+            i += 1
+            joined += 1
+        heredoc = _heredoc(line)
+        if heredoc:  # the body is data for the command, not commands
+            delimiter = heredoc
+            while i < len(physical) and physical[i].strip() != delimiter:
+                i += 1
+            i += 1
+        out.append(((first_line + start) if first_line is not None else None, line.strip()))
+    return out
+
+
+def _heredoc(line: str) -> str | None:
+    """The delimiter of a heredoc the line opens (`<<EOF`, `<<-'EOF'`), outside quotes."""
+    bare = _unquoted(line)
+    for match in _HEREDOC.finditer(line):
+        if bare[match.start()] == "<":
+            return match.group(2)
+    return None
+
+
+def _continues(line: str) -> bool:
+    if _open_quote(line):
+        return True
+    bare = line.rstrip()
+    return bare.endswith("\\") or bare.endswith("&&") or bare.endswith("||") or (bare.endswith("|") and not bare.endswith("||"))
+
+
+def _open_quote(text: str) -> bool:
+    quote = None
+    escaped = False
+    for ch in text:
+        if escaped:
+            escaped = False
+        elif ch == "\\" and quote != "'":
+            escaped = True
+        elif quote:
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#" and quote is None:
+            # a comment ends the line; quotes inside it do not open anything
+            break
+    return quote is not None
+
+
+def _unquoted(text: str) -> str:
+    """`text` with quoted spans blanked (for searching operators)."""
+    out = []
+    quote = None
+    for ch in text:
+        if quote:
+            out.append(" ")
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def split_commands(line: str) -> list[str]:
+    """The simple commands of one logical line, split at && || ; | & and newlines outside quotes."""
+    parts: list[str] = []
+    buf: list[str] = []
+    quote = None
+    subst = 0  # depth inside $( ... )
+    i, n = 0, len(line)
+    while i < n:
+        ch = line[i]
+        if quote:
+            buf.append(ch)
+            if ch == "\\" and quote == '"' and i + 1 < n:
+                buf.append(line[i + 1])
+                i += 2
+                continue
+            if ch == quote:
+                quote = None
+            i += 1
+            continue
+        if ch == "\\" and i + 1 < n:
+            buf.append(line[i : i + 2])
+            i += 2
+            continue
+        if ch in "'\"`":
+            quote = ch
+            buf.append(ch)
+        elif ch == "$" and line.startswith("$(", i):
+            subst += 1
+            buf.append("$(")
+            i += 2
+            continue
+        elif ch == ")" and subst:
+            subst -= 1
+            buf.append(ch)
+        elif subst:
+            buf.append(ch)
+        elif ch == "#" and (not buf or buf[-1].isspace()):
+            break  # a comment runs to the end of the line
+        elif ch in ";\n" or (ch == "&" and not _redirect_amp(line, i)) or ch == "|":
+            parts.append("".join(buf))
+            buf = []
+            while i + 1 < n and line[i + 1] in "&|;":  # && || ;; |&
+                i += 1
+        else:
+            buf.append(ch)
+        i += 1
+    parts.append("".join(buf))
+    return [p for p in (_strip_grouping(p) for p in parts) if p]
+
+
+def _redirect_amp(line: str, i: int) -> bool:
+    """`&` that belongs to a redirection (2>&1, &>file, >&2), not a separator."""
+    before = line[i - 1] if i else ""
+    after = line[i + 1] if i + 1 < len(line) else ""
+    return before in "<>" or after == ">"
+
+
+def _strip_grouping(part: str) -> str:
+    """Drop subshell/group brackets around a command: `( cd x && make )`, `{ pytest; }`."""
+    text = part.strip()
+    while text[:1] in "({" and not text.startswith(("{{", "((")):
+        text = text[1:].lstrip()
+    while text[-1:] == ")" and text.count("(") < text.count(")"):
+        text = text[:-1].rstrip()
+    while text[-1:] == "}" and not text.endswith("}}") and text.count("{") < text.count("}"):
+        text = text[:-1].rstrip()
+    return text
+
+
+def words(command: str) -> list[str]:
+    """The words of one simple command, without redirections and leading control keywords."""
+    try:
+        tokens = shlex.split(command, comments=False, posix=True)
+    except ValueError:  # an unbalanced quote: read it word by word
+        tokens = command.split()
+    out: list[str] = []
+    skip_next = False
+    for token in tokens:
+        if skip_next:
+            skip_next = False
+            continue
+        if _REDIRECT_ALONE.match(token):
+            skip_next = True
+            continue
+        if _REDIRECT_ATTACHED.match(token):
+            continue
+        out.append(token)
+    while out and out[0] in _CONTROL_PREFIX:
+        out.pop(0)
+    if out and out[0] in _CONTROL_ONLY:
+        return []
+    if out and (out[0] in {"for", "case", "select", "function"} or re.match(r"^[\w.-]+\(\)$", out[0])):
+        return []  # loop/case headers and function definitions: their bodies are read as lines of their own
+    return out
+
+
+def is_assignment(word: str) -> bool:
+    return bool(_ASSIGNMENT.match(word))
