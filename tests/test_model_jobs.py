@@ -369,7 +369,8 @@ def test_cloud_build_steps_and_trigger_outside_the_repository():
                 python -m pkg.train
         """})
     job = parse_jobs(files)[0]
-    assert job.system == "cloud-build" and [(t.kind, t.detail) for t in job.triggers] == [("other", "build trigger defined outside the repository")]
+    assert job.system == "cloud-build"
+    assert [(t.kind, t.detail) for t in job.triggers] == [("other", "build trigger defined outside the repository")]
     assert commands(job) == ["docker build -t img .", "pip install .", "python -m pkg.train"]
     assert job.steps[2].line == 10 and job.scheduled == []
 
@@ -748,3 +749,88 @@ def test_hostile_yaml_is_refused_and_recorded():
     jobs = jobs_of(files, skipped)
     assert set(jobs) == {"ok"}
     assert set(skipped) == set(files) - {".github/workflows/ok.yml"}
+
+
+def test_schedule_conditions_in_gitlab_workflow_azure_condition_and_circleci_pipeline():
+    files = repo({
+        ".gitlab-ci.yml": """
+            workflow:
+              rules:
+                - if: $CI_PIPELINE_SOURCE == "schedule"
+                - if: $CI_COMMIT_BRANCH
+            retrain:
+              script: [python train.py]
+            """,
+        "azure-pipelines.yml": """
+            schedules:
+              - cron: "0 0 * * *"
+            jobs:
+              - job: drift
+                condition: eq(variables['Build.Reason'], 'Schedule')
+                steps: [{script: python drift.py}]
+              - job: test
+                condition: ne(variables['Build.Reason'], 'Schedule')
+                steps: [{script: pytest}]
+            """,
+        ".circleci/config.yml": """
+            version: 2.1
+            jobs:
+              drift: {docker: [{image: python}], steps: [{run: python drift.py}]}
+            workflows:
+              scheduled:
+                when:
+                  equal: [scheduled_pipeline, << pipeline.trigger_source >>]
+                jobs: [drift]
+            """,
+    })
+    jobs = jobs_of(files)
+    assert kinds(jobs["retrain"]) == ["push", "schedule"]
+    assert kinds(jobs["drift"]) == ["schedule"] and kinds(jobs["test"]) == ["push"]
+    scheduled = jobs["scheduled/drift"].scheduled
+    assert [t.detail for t in scheduled] == ["CircleCI scheduled pipeline (schedule set in the project settings)"]
+
+
+def test_more_python_schedules_airflow_links_sagemaker_kubeflow_apscheduler():
+    files = repo({
+        "dags/a.py": """
+            from airflow import DAG
+            from airflow.operators.trigger_dagrun import TriggerDagRunOperator
+            with DAG("ingest", schedule="@hourly"):
+                TriggerDagRunOperator(task_id="go", trigger_dag_id="train")
+            """,
+        "dags/b.py": """
+            from airflow.models import DAG
+            from airflow.operators.bash import BashOperator
+            dag = DAG("train", schedule_interval=None)
+            BashOperator(task_id="fit", bash_command="python -m pipeline.train", dag=dag)
+            """,
+        "pipelines/schedule.py": """
+            from sagemaker.workflow.triggers import PipelineSchedule
+            import kfp
+            nightly = PipelineSchedule(name="sm-nightly", cron="0 3 ? * * *")
+            kfp.Client().create_recurring_run(experiment_id="e", job_name="kfp-weekly", cron_expression="0 0 * * 0",
+                                              pipeline_package_path="pipeline.yaml", enabled=False)
+            """,
+        "monitor/service.py": """
+            from apscheduler.schedulers.blocking import BlockingScheduler
+            scheduler = BlockingScheduler()
+            def check_drift():
+                ...
+            scheduler.add_job(check_drift, "cron", hour=2)
+            """,
+        "pipeline.yaml": "{}",
+    })
+    jobs = jobs_of(files)
+    assert [t.detail for t in jobs["train"].triggers if t.kind == "upstream"] == ["triggered by DAG ingest"]
+    assert jobs["train"].scheduled == [] and [s.command for s in jobs["train"].steps] == ["python -m pipeline.train"]
+    assert jobs["sm-nightly"].system == "sagemaker" and jobs["sm-nightly"].scheduled[0].detail == "cron: 0 3 ? * * *"
+    assert jobs["kfp-weekly"].scheduled == [] and jobs["kfp-weekly"].steps[0].file == "pipeline.yaml"
+    assert jobs["check_drift"].system == "apscheduler" and jobs["check_drift"].scheduled[0].detail == "cron hour=2"
+
+
+def test_callers_prefilter_limits_which_files_are_read_for_content():
+    files = {"ops/cron.yaml": textwrap.dedent(CRONJOB.replace("SUSPEND", "false")).lstrip("\n"), "notes.yaml": "a: 1\n"}
+    assert parse_jobs(files, sniffed=set()) == []  # the caller's prefilter found no candidate
+    assert [j.name for j in parse_jobs(files, sniffed={"ops/cron.yaml"})] == ["drift-check"]
+    from mlproof.model.jobs import content_needles
+    assert "CronJob" in content_needles()[".yaml"] and "airflow" in content_needles()[".py"]

@@ -83,6 +83,7 @@ FILE_SERVERS = {("streamlit", "run"), ("fastapi", "run"), ("fastapi", "dev"), ("
 PYTHON_PROGRAM = re.compile(r"^(?:python(?:\d+(?:\.\d+)?)?|py|pypy3?|ipython3?)$")
 SHELL_PROGRAMS = {"bash", "sh", "zsh", "dash", "ksh", "sbatch", "qsub", "bsub"}
 SOURCE_PROGRAMS = {"source", "."}
+PROGRAM_VARIABLE_HINTS = ("pytest", "python", "pip", "make", "dvc", "poetry")  # $(PYTHON), ${PYTEST_CMD} ...
 PROGRAM_ALIASES = {"pip3": "pip", "py.test": "pytest", "gmake": "make", "inv": "invoke", "go-task": "task",
                    "docker-compose": "docker compose", "podman-compose": "docker compose", "yarnpkg": "yarn"}
 
@@ -94,8 +95,9 @@ MULTI_VERB = {
     "airflow", "dbt", "git", "gh", "pip", "uv", "poetry", "conda", "mamba", "npm", "yarn", "pnpm", "pre-commit",
     "cml", "twine", "pyflyte", "flytectl", "argo", "seldon", "kserve", "skaffold", "kustomize", "eksctl", "copilot",
     "fly", "heroku", "vercel", "firebase", "sagemaker", "cog", "truss", "baseten", "replicate", "pdm", "hatch",
-    "pixi", "rye", "flask", "jupyter", "streamlit", "fastapi", "ruff", "black", "mypy", "coverage", "tox", "nox",
+    "pixi", "rye", "flask", "jupyter", "streamlit", "fastapi", "ruff", "coverage",
 }
+SUBCOMMAND = re.compile(r"^[A-Za-z][\w:-]*$")  # a second word that names a sub-command, not a path or "."
 # Global options (before the sub-command) that take a value: `kubectl -n prod apply`, `helm --kube-context x upgrade`.
 GLOBAL_VALUE_OPTIONS = {"-n", "--namespace", "--context", "--kube-context", "--kubeconfig", "-C", "--project",
                         "--region", "--profile", "--config", "-f", "--file", "-p", "--project-name", "--host", "-H",
@@ -122,6 +124,7 @@ PYTEST_VALUE_OPTIONS = {
     "--cov-fail-under", "--numprocesses", "--junit-prefix", "--capture", "--import-mode", "--log-cli-level",
     "--log-file", "--override-ini", "--config-file", "--report-log", "--randomly-seed",
 }
+COVERAGE_VALUE_OPTIONS = {"--rcfile", "--source", "--omit", "--include", "--context", "--concurrency", "--data-file"}
 DOCKER_RUN_VALUE_OPTIONS = {
     "-e", "--env", "-v", "--volume", "-w", "--workdir", "-p", "--publish", "--name", "--network", "--net", "-u", "--user",
     "--entrypoint", "--env-file", "--mount", "--shm-size", "--platform", "-m", "--memory", "--cpus", "--gpus", "-l",

@@ -183,6 +183,10 @@ class _Walk:
         self.dispatch(argv, text, local, chain, depth, stack)
 
     def dispatch(self, argv: list[str], text: str, state: _ShellState, chain: list[Link], depth: int, stack: frozenset) -> None:
+        if "/" in argv[0] or argv[0].startswith("."):  # a repository file run by path: ./train.sh, bin/fit
+            found = self.find(argv[0], state)
+            if found:
+                return self.executable(found, argv, text, state, chain, depth, stack)
         program = self.program(argv)
         if program == "docker compose":
             argv = ["docker", "compose"] + argv[2 if argv[0] in ("docker", "podman") else 1:]
@@ -208,10 +212,6 @@ class _Walk:
         script = self.r.console_scripts.get(program)
         if script and depth < MAX_DEPTH:
             return self.console_script(argv, script, text, chain)
-        if "/" in argv[0] or argv[0].startswith("."):
-            found = self.find(argv[0], state)
-            if found:
-                return self.executable(found, argv, text, state, chain, depth, stack)
         self.tool(chain, argv, text)
 
     # --- small helpers -----------------------------------------------------------------------
@@ -221,11 +221,8 @@ class _Walk:
         variable = _PROGRAM_VARIABLE.match(word)
         if variable:  # $(PYTHON) / ${PYTEST} left unexpanded: the name says what it is
             name = variable.group(1).lower()
-            for known in ("pytest", "python", "pip", "make", "dvc", "poetry"):
-                if known in name or (known == "python" and name in ("py", "venv_python")):
-                    return known
-            return word
-        if "/" in word and not self.repo.has(join("", word.lstrip("./"))):
+            return next((known for known in rules.PROGRAM_VARIABLE_HINTS if known in name), "python" if name == "py" else word)
+        if "/" in word:
             word = posixpath.basename(word)  # .venv/bin/pytest, /usr/bin/python3
         if word in ("docker", "podman") and len(argv) > 1 and argv[1] == "compose":
             return "docker compose"
@@ -336,7 +333,9 @@ class _Walk:
             parts = word.strip("/").split("/")
             candidates = ["/".join(parts[i:]) for i in range(min(len(parts), 4))]
         for candidate in candidates:
-            if candidate and not candidate.startswith("..") and (self.repo.has(candidate) or (allow_dir and self.repo.is_dir(candidate))):
+            if not candidate or candidate.startswith(".."):
+                continue
+            if self.repo.has(candidate) or (allow_dir and self.repo.is_dir(candidate)):
                 return candidate
         return None
 
@@ -540,7 +539,7 @@ class _Walk:
         if len(argv) > 1 and argv[1] == "run":  # coverage run [opts] -m mod | file: runs Python
             rest = [w for w in argv[2:] if not (w.startswith("--") and "=" in w)]
             while rest and rest[0].startswith("-") and rest[0] != "-m":
-                rest = rest[2:] if rest[0] in ("--rcfile", "--source", "--omit", "--include", "--context", "--concurrency") else rest[1:]
+                rest = rest[2:] if rest[0] in rules.COVERAGE_VALUE_OPTIONS else rest[1:]
             return self.python(["python"] + rest, text, state, chain, depth, stack)
         self.tool(chain, argv, text)
 
@@ -727,5 +726,5 @@ def tool_name(argv: list[str]) -> str:
         elif word.startswith("-"):
             skip = word in rules.GLOBAL_VALUE_OPTIONS
         else:
-            return f"{program} {word}"
+            return f"{program} {word}" if rules.SUBCOMMAND.match(word) else program
     return program

@@ -9,7 +9,7 @@ followed to the code they reach by commands.py, not here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Mapping
+from typing import Iterable, Literal, Mapping
 
 TriggerKind = Literal["push", "pull_request", "schedule", "manual", "upstream", "tag", "other"]
 
@@ -52,14 +52,28 @@ class Job:
         return [t for t in self.triggers if t.kind == "schedule" and not t.disabled] if not self.disabled else []
 
 
-def parse_jobs(files: Mapping[str, str], skipped: dict[str, str] | None = None) -> list[Job]:
+def parse_jobs(files: Mapping[str, str], skipped: dict[str, str] | None = None,
+               sniffed: Iterable[str] | None = None) -> list[Job]:
     """Every job defined in `files` (repository-relative path -> text; may be a lazy mapping).
 
-    Candidate files are chosen by path (and, for manifests that can live anywhere, by a cheap
-    substring test) before anything is parsed. A candidate that cannot be read as data (too
-    large, not valid YAML/Python, over the alias budget) is left out and, when `skipped` is
+    Candidate files are chosen by path (and, for manifests and DAGs that can live anywhere, by a
+    substring test: see `content_needles()`) before anything is parsed. A caller whose own
+    multi-pattern prefilter already knows which files hold one of those needles passes them as
+    `sniffed`, and no other file is read for content. A candidate that cannot be read as data
+    (too large, not valid YAML/Python, over the alias budget) is left out and, when `skipped` is
     given, recorded there as path -> reason.
     """
     from mlproof.model.jobdefs import parse_all  # the per-system parsers build on the classes above
 
-    return parse_all(files, skipped)
+    return parse_all(files, skipped, sniffed)
+
+
+def content_needles() -> dict[str, tuple[str, ...]]:
+    """File suffix -> the substrings that make a file of that kind a job-definition candidate."""
+    from mlproof.model.jobdefs import SNIFF
+
+    needles: dict[str, set[str]] = {}
+    for suffixes, group in SNIFF:
+        for suffix in suffixes:
+            needles.setdefault(suffix, set()).update(group)
+    return {suffix: tuple(sorted(group)) for suffix, group in needles.items()}

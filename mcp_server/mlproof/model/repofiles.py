@@ -23,23 +23,27 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 MAX_TEXT = 2_000_000  # larger files are data, not job definitions
 MAX_PYTHON = 1_000_000
 MAX_SNIFF = 1_000_000  # content-sniffed candidates (manifests anywhere in the tree)
-SNIFF_SUFFIXES = (".yml", ".yaml", ".json", ".py", ".tf", ".sh", ".bash")
+DEFINITION_SUFFIXES = (".yml", ".yaml", ".json")  # with Jenkinsfiles, the only paths job parsers match by name
 
 
 class RepoFiles:
-    def __init__(self, files: Mapping[str, str], needles: Iterable[str] = ()):
-        """`needles`: every substring a parser will ask `containing` about (one sniffing pass serves all)."""
+    def __init__(self, files: Mapping[str, str], sniff: Iterable[tuple[tuple[str, ...], tuple[str, ...]]] = (),
+                 sniffed: Iterable[str] | None = None):
+        """`sniff`: (suffixes, needles) groups parsers will ask `containing` about (one sniffing pass serves all);
+        `sniffed`: when the caller's own prefilter already knows which files hold a needle, only those are read."""
         self.files = files
         self.paths = sorted(files.keys())
         self._path_set = set(self.paths)
         self.skipped: dict[str, str] = {}
         self._yaml: dict[str, list[Any]] = {}
         self._python: dict[str, ast.Module | None] = {}
-        self._needles = tuple(sorted(set(needles)))
+        self._sniff = tuple(sniff)
+        self._sniff_only = set(sniffed) if sniffed is not None else None
         self._sniffed: dict[str, frozenset[str]] | None = None
         self._toml: dict[str, dict] = {}
         self._lines: dict[str, list[str]] = {}
         self._dirs: set[str] | None = None
+        self._definition_paths: list[str] | None = None
 
     def has(self, rel: str) -> bool:
         return rel in self._path_set
@@ -76,7 +80,10 @@ class RepoFiles:
         return text
 
     def matching(self, pattern: re.Pattern[str]) -> list[str]:
-        return [p for p in self.paths if pattern.search(p)]
+        """Definition-like paths (YAML/JSON files, Jenkinsfiles) the pattern matches."""
+        if self._definition_paths is None:  # one cheap pass instead of every pattern over every path
+            self._definition_paths = [p for p in self.paths if p.lower().endswith(DEFINITION_SUFFIXES) or "jenkinsfile" in p.lower()]
+        return [p for p in self._definition_paths if pattern.search(p)]
 
     def glob(self, pattern: str) -> list[str]:
         return [p for p in self.paths if fnmatch.fnmatchcase(p, pattern)]
@@ -85,15 +92,20 @@ class RepoFiles:
         """Paths with one of the suffixes whose text holds one of the needles (a cheap prefilter)."""
         if self._sniffed is None:
             self._sniffed = {}
-            for rel in self.paths:
-                if rel.lower().endswith(SNIFF_SUFFIXES):
-                    text = self.text(rel, MAX_SNIFF)
-                    found = frozenset(n for n in self._needles if n in text) if text else frozenset()
-                    if found:
-                        self._sniffed[rel] = found
+            by_suffix: dict[str, set[str]] = {}
+            for group_suffixes, group in self._sniff:
+                for suffix in group_suffixes:
+                    by_suffix.setdefault(suffix, set()).update(group)
+            for rel in self.paths if self._sniff_only is None else sorted(self._sniff_only & self._path_set):
+                wanted = by_suffix.get(posixpath.splitext(rel)[1].lower())
+                text = self.text(rel, MAX_SNIFF) if wanted else None
+                found = frozenset(n for n in wanted if n in text) if text else frozenset()
+                if found:
+                    self._sniffed[rel] = found
         wanted = set(needles)
-        missing = wanted.difference(self._needles)
-        assert not missing, f"needles not registered with RepoFiles: {sorted(missing)}"
+        registered = {n for group_suffixes, group in self._sniff for n in group if set(suffixes) <= set(group_suffixes)}
+        if not wanted <= registered:
+            raise ValueError(f"needles not registered for {suffixes}: {sorted(wanted - registered)}")
         return [rel for rel, found in self._sniffed.items() if rel.lower().endswith(suffixes) and found & wanted]
 
     def yaml(self, rel: str) -> list[Any]:
@@ -106,10 +118,10 @@ class RepoFiles:
             self._yaml[rel] = docs or []
         return self._yaml[rel]
 
-    def mapping(self, rel: str) -> dict:
-        """The first document of a YAML file when it is a mapping, else {}."""
+    def mapping(self, rel: str) -> yamldata.YMap:
+        """The first document of a YAML file when it is a mapping, else an empty one."""
         docs = self.yaml(rel)
-        return docs[0] if docs and isinstance(docs[0], dict) else {}
+        return docs[0] if docs and isinstance(docs[0], yamldata.YMap) else yamldata.YMap(None)
 
     def toml(self, rel: str) -> dict:
         """A TOML file as data ({} when unreadable or on Python 3.10, which has no tomllib)."""

@@ -165,11 +165,11 @@ def _redirect_amp(line: str, i: int) -> bool:
 def _strip_grouping(part: str) -> str:
     """Drop subshell/group brackets around a command: `( cd x && make )`, `{ pytest; }`."""
     text = part.strip()
-    while text[:1] in "({" and not text.startswith(("{{", "((")):
+    while text and text[0] in "({" and not text.startswith(("{{", "((")):
         text = text[1:].lstrip()
-    while text[-1:] == ")" and text.count("(") < text.count(")"):
+    while text.endswith(")") and text.count("(") < text.count(")"):
         text = text[:-1].rstrip()
-    while text[-1:] == "}" and not text.endswith("}}") and text.count("{") < text.count("}"):
+    while text.endswith("}") and not text.endswith("}}") and text.count("{") < text.count("}"):
         text = text[:-1].rstrip()
     return text
 

@@ -183,3 +183,13 @@ def walk(value: Any, depth: int = 0) -> Iterator[Any]:
         yield value
         for item in value:
             yield from walk(item, depth + 1)
+
+
+def text_of(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]

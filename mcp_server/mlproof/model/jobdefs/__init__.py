@@ -7,17 +7,20 @@ ordered by path and line.
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from mlproof.model.jobdefs import azure, circleci, cloud, github, gitlab, hosted, jenkins, kubernetes, platforms, python
-from mlproof.model.repofiles import RepoFiles
 from mlproof.model.jobs import Job
+from mlproof.model.repofiles import RepoFiles
 
 PARSERS = (github, gitlab, azure, jenkins, circleci, hosted, cloud, kubernetes, platforms, python)
 
 
-def parse_all(files: Mapping[str, str], skipped: dict[str, str] | None = None) -> list[Job]:
-    source = RepoFiles(files, needles=[n for parser in PARSERS for n in getattr(parser, "NEEDLES", ())])
+SNIFF = tuple(group for parser in PARSERS for group in getattr(parser, "SNIFF", ()))  # (suffixes, needles) read for content
+
+
+def parse_all(files: Mapping[str, str], skipped: dict[str, str] | None = None, sniffed: Iterable[str] | None = None) -> list[Job]:
+    source = RepoFiles(files, sniff=SNIFF, sniffed=sniffed)
     jobs: list[Job] = []
     for parser in PARSERS:
         jobs.extend(parser.parse(source))

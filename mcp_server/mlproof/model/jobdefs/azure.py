@@ -12,9 +12,10 @@ import posixpath
 import re
 from typing import Any
 
-from mlproof.model.repofiles import RepoFiles, join
-from mlproof.model.jobdefs.source import as_list, script_steps, text_of
+from mlproof.model.jobdefs.source import script_steps
 from mlproof.model.jobs import Job, Step, Trigger
+from mlproof.model.repofiles import RepoFiles, join
+from mlproof.model.yamldata import as_list, text_of
 
 SYSTEM = "azure-pipelines"
 PIPELINE_PATH = re.compile(r"(?:^|/)azure-pipelines[^/]*\.ya?ml$|^\.azure-pipelines/.+\.ya?ml$|^\.azuredevops/.+\.ya?ml$", re.I)

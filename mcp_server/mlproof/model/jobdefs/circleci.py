@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mlproof.model.repofiles import RepoFiles, join
-from mlproof.model.jobdefs.source import as_list, script_steps, text_of
+from mlproof.model.jobdefs.source import script_steps
 from mlproof.model.jobs import Job, Step, Trigger
+from mlproof.model.repofiles import RepoFiles, join
+from mlproof.model.yamldata import as_list, text_of
 
 SYSTEM = "circleci"
 CONFIG = re.compile(r"^\.circleci/config\.ya?ml$")
@@ -54,6 +55,8 @@ class _Config:
             triggers, disabled = self._triggers(workflow, workflows.line_of(wf_name))
             entries = workflow.get("jobs")
             for index, entry in enumerate(entries if isinstance(entries, list) else []):
+                if not isinstance(entry, (str, dict)):
+                    continue
                 name, config = (entry, {}) if isinstance(entry, str) else next(iter(entry.items()), ("", {}))
                 if not name:
                     continue
@@ -98,8 +101,7 @@ class _Config:
         items = steps if isinstance(steps, list) else []
         for index, step in enumerate(items):
             line = items.item_lines[index]
-            name, config = (step, None) if isinstance(step, str) else next(iter(step.items()), ("", None)) if isinstance(step, dict) else ("", None)
-            name = str(name)
+            name, config = _step_entry(step)
             if name == "run":
                 if isinstance(config, dict):
                     step_cwd = _dir(config.get("working_directory")) or cwd
@@ -108,14 +110,26 @@ class _Config:
                 else:
                     out.extend(script_steps(config, self.rel, line, image=image, cwd=cwd))
             elif name in ("when", "unless") and isinstance(config, dict):
-                if not (name == "when" and config.get("condition") is False) and not (name == "unless" and config.get("condition") is True):
+                switched_off = config.get("condition") is (False if name == "when" else True)
+                if not switched_off:
                     out.extend(self._steps(config.get("steps"), image, cwd, depth + 1, stack))
             elif name in self.commands and name not in stack and depth < MAX_COMMAND_DEPTH:
                 command = self.commands[name]
-                out.extend(self._steps(command.get("steps") if isinstance(command, dict) else None, image, cwd, depth + 1, stack | {name}))
+                nested = command.get("steps") if isinstance(command, dict) else None
+                out.extend(self._steps(nested, image, cwd, depth + 1, stack | {name}))
             elif name and name not in BUILT_IN_STEPS and "/" in name:
                 out.append(Step(f"orb: {name}", self.rel, line, name=name, image=image))
         return out
+
+
+def _step_entry(step: Any) -> tuple[str, Any]:
+    """A step is a bare name (`checkout`, `orb/command`) or a one-key mapping (`run: ...`)."""
+    if isinstance(step, str):
+        return step, None
+    if isinstance(step, dict) and step:
+        name, config = next(iter(step.items()))
+        return str(name), config
+    return "", None
 
 
 def _image(docker: Any) -> str:

@@ -18,10 +18,11 @@ import re
 import shlex
 from typing import Any
 
-from mlproof.model.repofiles import RepoFiles, join
-from mlproof.model.jobdefs.source import as_list, script_steps, text_of
+from mlproof.model.jobdefs.source import script_steps
 from mlproof.model.jobs import Job, Step, Trigger
+from mlproof.model.repofiles import RepoFiles, join
 from mlproof.model.shell import logical_lines
+from mlproof.model.yamldata import as_list, text_of
 
 CLOUD_BUILD = re.compile(r"(?:^|/)cloudbuild[^/]*\.(?:ya?ml|json)$", re.I)
 BUILDSPEC = re.compile(r"(?:^|/)buildspec[^/]*\.ya?ml$", re.I)
@@ -30,8 +31,11 @@ CODEBUILD_TRIGGER = "CodeBuild project defined outside the repository (webhook, 
 CODEBUILD_PHASES = ("install", "pre_build", "build", "post_build")
 SHELLS = {"bash", "sh", "/bin/bash", "/bin/sh", "/usr/bin/bash"}
 CLOUD_SDK_IMAGE = re.compile(r"cloud-builders/([\w.-]+)|cloudsdktool/|google/cloud-sdk")
-NEEDLES = ("ScheduleExpression", "Type: Schedule", '"Schedule"', "schedule_expression", "google_cloud_scheduler_job",
-           "google_cloudbuild_trigger", "gcloud scheduler jobs create")
+TEMPLATE_NEEDLES = ("ScheduleExpression", "Type: Schedule", '"Schedule"')
+GCLOUD_SCHEDULER = "gcloud scheduler jobs create"
+SNIFF = (((".yml", ".yaml", ".json"), TEMPLATE_NEEDLES),
+         ((".tf",), ("schedule_expression", "google_cloud_scheduler_job", "google_cloudbuild_trigger")),
+         ((".sh", ".bash", ".yml", ".yaml"), (GCLOUD_SCHEDULER,)))
 SCHEDULE_TEMPLATE_TYPES = {"AWS::Events::Rule", "AWS::Scheduler::Schedule"}
 SAM_FUNCTION_TYPES = {"AWS::Serverless::Function", "AWS::Serverless::StateMachine"}
 _TF_BLOCK = re.compile(r'^\s*resource\s+"([\w-]+)"\s+"([\w-]+)"\s*\{', re.M)
@@ -44,11 +48,11 @@ def parse(source: RepoFiles) -> list[Job]:
     build_triggers = _terraform_build_triggers(source)
     jobs = [_cloud_build(source, rel, build_triggers.get(rel)) for rel in source.matching(CLOUD_BUILD)]
     jobs = [job for job in jobs if job]
-    jobs.extend(_codebuild(source, rel) for rel in source.matching(BUILDSPEC))
+    jobs.extend(job for job in (_codebuild(source, rel) for rel in source.matching(BUILDSPEC)) if job)
     jobs.extend(_template_schedules(source))
     jobs.extend(_terraform_schedules(source, {job.path: job for job in jobs if job.system == "cloud-build"}))
     jobs.extend(_gcloud_scheduler_commands(source))
-    return [job for job in jobs if job]
+    return jobs
 
 
 # --- Cloud Build ---------------------------------------------------------------------------------
@@ -117,7 +121,7 @@ def _codebuild(source: RepoFiles, rel: str) -> Job | None:
 
 def _template_schedules(source: RepoFiles) -> list[Job]:
     jobs = []
-    for rel in source.containing((".yml", ".yaml", ".json"), ("ScheduleExpression", "Type: Schedule", '"Schedule"')):
+    for rel in source.containing((".yml", ".yaml", ".json"), TEMPLATE_NEEDLES):
         for doc in source.yaml(rel):
             resources = doc.get("Resources") if isinstance(doc, dict) else None
             if isinstance(resources, dict):
@@ -299,7 +303,7 @@ def _event_targets(blocks: list[tuple[str, str, int, str]]) -> dict[str, list[st
 
 def _gcloud_scheduler_commands(source: RepoFiles) -> list[Job]:
     jobs = []
-    for rel in source.containing((".sh", ".bash", ".yml", ".yaml"), ("gcloud scheduler jobs create",)):
+    for rel in source.containing((".sh", ".bash", ".yml", ".yaml"), (GCLOUD_SCHEDULER,)):
         text = source.text(rel) or ""
         for line, command in logical_lines(text):
             match = _GCLOUD_SCHEDULER.search(command)

@@ -12,9 +12,10 @@ import posixpath
 import re
 from typing import Any
 
-from mlproof.model.repofiles import RepoFiles, join
-from mlproof.model.jobdefs.source import as_list, script_steps, text_of
+from mlproof.model.jobdefs.source import script_steps
 from mlproof.model.jobs import Job, Step, Trigger
+from mlproof.model.repofiles import RepoFiles, join
+from mlproof.model.yamldata import as_list, text_of
 
 SYSTEM = "github-actions"
 WORKFLOW_PATH = re.compile(r"^\.github/workflows/[^/]+\.ya?ml$")

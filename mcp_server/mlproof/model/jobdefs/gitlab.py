@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mlproof.model.repofiles import RepoFiles, join
-from mlproof.model.jobdefs.source import as_list, script_steps, text_of
+from mlproof.model.jobdefs.source import script_steps
 from mlproof.model.jobs import Job, Trigger
-from mlproof.model.yamldata import YMap
+from mlproof.model.repofiles import RepoFiles, join
+from mlproof.model.yamldata import YMap, as_list, text_of
 
 SYSTEM = "gitlab-ci"
 ROOT = ".gitlab-ci.yml"

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mlproof.model.repofiles import RepoFiles
-from mlproof.model.jobdefs.source import as_list, script_steps, text_of
+from mlproof.model.jobdefs.source import script_steps
 from mlproof.model.jobs import Job, Trigger
+from mlproof.model.repofiles import RepoFiles
+from mlproof.model.yamldata import as_list, text_of
 
 BITBUCKET = re.compile(r"^bitbucket-pipelines\.ya?ml$")
 DRONE = re.compile(r"^\.drone\.ya?ml$")
@@ -43,17 +44,21 @@ def parse(source: RepoFiles) -> list[Job]:
 
 def _bitbucket(rel: str, doc: dict) -> list[Job]:
     pipelines = doc.get("pipelines")
+    if not isinstance(pipelines, dict):
+        return []
     default_image = _image(doc.get("image"))
     jobs = []
     for section, kind in BITBUCKET_SECTIONS.items():
-        value = pipelines.get(section) if isinstance(pipelines, dict) else None
+        value = pipelines.get(section)
         groups = {"": value} if section == "default" else value if isinstance(value, dict) else {}
         for pattern, items in groups.items():
             detail = BITBUCKET_CUSTOM if section == "custom" else f"{section}: {pattern}" if pattern else ""
             trigger = Trigger(kind, rel, pipelines.line_of(section), detail)
             for number, step in enumerate(_bitbucket_steps(items), 1):
                 name = text_of(step.get("name")) or f"{section}{'/' + pattern if pattern else ''}#{number}"
-                own = [Trigger("manual", rel, step.line_of("trigger"), "trigger: manual")] if text_of(step.get("trigger")) == "manual" else [trigger]
+                own = [trigger]
+                if text_of(step.get("trigger")) == "manual":
+                    own = [Trigger("manual", rel, step.line_of("trigger"), "trigger: manual")]
                 job = Job("bitbucket-pipelines", name, rel, step.line, own)
                 image = _image(step.get("image")) or default_image
                 for key in ("script", "after-script"):

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mlproof.model.repofiles import RepoFiles
 from mlproof.model.jobs import Job, Step, Trigger
+from mlproof.model.repofiles import RepoFiles
 from mlproof.model.shell import logical_lines
 
 SYSTEM = "jenkins"
@@ -23,7 +23,8 @@ _STRING = r"(?:'''|\"\"\"|'|\")"
 _STEP_CALL = re.compile(
     r"\b(sh|bat|powershell|pwsh)\b\s*\(?\s*(?:\w+\s*:\s*(?:'[^'\n]*'|\"[^\"\n]*\"|\w+)\s*,\s*)*(?:script\s*:\s*)?(?=" + _STRING + ")")
 _STAGE = re.compile(r"\bstage\s*\(\s*(?=['\"])")
-_TRIGGER_CALL = re.compile(r"\b(cron|pollSCM|parameterizedCron|upstream|githubPush|gitlab|GenericTrigger|bitbucketPush)\b\s*(\(|\s(?=['\"]))")
+_TRIGGER_CALL = re.compile(
+    r"\b(cron|pollSCM|parameterizedCron|upstream|githubPush|gitlab|GenericTrigger|bitbucketPush)\b\s*(\(|\s(?=['\"]))")
 TRIGGER_KIND = {"cron": "schedule", "parameterizedCron": "schedule", "pollSCM": "push", "githubPush": "push",
                 "bitbucketPush": "push", "gitlab": "push", "upstream": "upstream", "GenericTrigger": "other"}
 _DISABLED_WHEN = re.compile(r"\bwhen\s*\{\s*expression\s*\{\s*(?:return\s+)?false\s*\}\s*\}")

@@ -14,13 +14,16 @@ from dataclasses import replace
 from typing import Any
 
 from mlproof.model import yamldata
-from mlproof.model.repofiles import RepoFiles
-from mlproof.model.jobdefs.source import as_list, script_steps, text_of
+from mlproof.model.jobdefs.source import script_steps
 from mlproof.model.jobs import Job, Step, Trigger
+from mlproof.model.repofiles import RepoFiles
+from mlproof.model.yamldata import as_list, text_of
 
 NEEDLES = ("CronJob", "CronWorkflow", "ScheduledWorkflow", "WorkflowTemplate", "tekton.dev")
+SNIFF = (((".yml", ".yaml"), NEEDLES),)
 SHELLS = {"sh", "bash", "/bin/sh", "/bin/bash", "ash", "/bin/ash", "zsh"}
 TEKTON_TRIGGER = "started by a Tekton trigger or by hand"
+PAC_ON_EVENT = "pipelinesascode.tekton.dev/on-event"  # Pipelines-as-Code: the events a PipelineRun runs on
 PAC_EVENT_KIND = {"push": "push", "pull_request": "pull_request", "incoming": "other"}
 _TEMPLATE_LINE = re.compile(r"^\s*\{\{.*\}\}\s*$")
 _TEMPLATE_INLINE = re.compile(r"\{\{.*?\}\}")
@@ -164,7 +167,8 @@ def _argo_steps(rel: str, workflow_spec: dict) -> list[Step]:
             if interpreter.split("/")[-1].split()[0] in {"sh", "bash"}:
                 steps.extend(script_steps(script["source"], rel, script.line_of("source"), image=image))
             else:  # inline code for another interpreter: one step, its text kept for signals
-                steps.append(Step(f"{interpreter} -c {shlex.quote(script['source'][:2000])}", rel, script.line_of("source"), image=image))
+                command = f"{interpreter} -c {shlex.quote(script['source'][:2000])}"
+                steps.append(Step(command, rel, script.line_of("source"), image=image))
     return steps
 
 
@@ -185,9 +189,10 @@ def _scheduled_workflow(rel: str, doc: dict) -> Job:
 
 def _tekton(rel: str, doc: dict) -> Job:
     annotations = _get(doc, "metadata", "annotations")
-    events = text_of(_get(doc, "metadata", "annotations", "pipelinesascode.tekton.dev/on-event")) if isinstance(annotations, dict) else ""
-    triggers = [Trigger(PAC_EVENT_KIND.get(e, "other"), rel, annotations.line_of("pipelinesascode.tekton.dev/on-event"), "Pipelines as Code")
-                for e in re.findall(r"\w+", events)] or [Trigger("other", rel, None, TEKTON_TRIGGER)]
+    events = text_of(annotations.get(PAC_ON_EVENT)) if isinstance(annotations, dict) else ""
+    line = annotations.line_of(PAC_ON_EVENT) if events else None
+    triggers = [Trigger(PAC_EVENT_KIND.get(e, "other"), rel, line, "Pipelines as Code") for e in re.findall(r"\w+", events)]
+    triggers = triggers or [Trigger("other", rel, None, TEKTON_TRIGGER)]
     job = Job("tekton", _name(doc, text_of(doc.get("kind"))), rel, doc.line, triggers)
     for value in yamldata.walk(doc.get("spec")):
         if isinstance(value, dict) and isinstance(value.get("steps"), list):

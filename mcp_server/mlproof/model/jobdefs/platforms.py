@@ -12,12 +12,12 @@ import posixpath
 import re
 from typing import Any
 
-from mlproof.model.repofiles import RepoFiles, join
-from mlproof.model.jobdefs.source import as_list, script_steps, text_of
+from mlproof.model.jobdefs.source import script_steps
 from mlproof.model.jobs import Job, Step, Trigger
-from mlproof.model.yamldata import walk
+from mlproof.model.repofiles import RepoFiles, join
+from mlproof.model.yamldata import as_list, text_of, walk
 
-NEEDLES = ("quartz_cron_expression", "entrypoint:", "create_job")
+SNIFF = (((".json", ".yml", ".yaml"), ("quartz_cron_expression",)), ((".yml", ".yaml"), ("entrypoint:", "create_job")))
 BUNDLE = re.compile(r"(?:^|/)databricks\.ya?ml$")
 PREFECT = re.compile(r"(?:^|/)prefect\.ya?ml$")
 NOTEBOOK_SUFFIXES = ("", ".py", ".ipynb", ".sql", ".scala", ".r")
@@ -136,7 +136,8 @@ def _databricks_task(source: RepoFiles, rel: str, base: str, task: dict) -> list
     name = text_of(task.get("task_key"))
     notebook = _get(task, "notebook_task", "notebook_path")
     python_file = _get(task, "spark_python_task", "python_file")
-    for value, holder, kind in ((notebook, task.get("notebook_task"), "notebook"), (python_file, task.get("spark_python_task"), "python")):
+    file_tasks = ((notebook, task.get("notebook_task"), "notebook"), (python_file, task.get("spark_python_task"), "python"))
+    for value, holder, kind in file_tasks:
         if isinstance(value, str):
             key = "notebook_path" if kind == "notebook" else "python_file"
             found = _repository_file(source, base, value, NOTEBOOK_SUFFIXES if kind == "notebook" else ("",))

@@ -15,12 +15,13 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from mlproof.model.repofiles import RepoFiles, join
 from mlproof.model.jobs import Job, Step, Trigger
+from mlproof.model.repofiles import RepoFiles, join
 from mlproof.model.shell import logical_lines
 
-NEEDLES = ("airflow", "prefect", "PipelineJobSchedule", "create_schedule(", "JobSchedule(", "PipelineSchedule(",
-           "create_recurring_run", "apscheduler", "aws_cdk", "ScheduleRecurrence")
+# The packages a scheduling file must import (SCHEDULE_CALLS[].needs, and Airflow): cheap to look for.
+NEEDLES = ("airflow", "prefect", "aiplatform", "azure", "sagemaker", "kfp", "apscheduler", "aws_cdk")
+SNIFF = (((".py",), NEEDLES),)
 AIRFLOW_PRESETS = {"@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly", "@annually", "@midnight"}
 AIRFLOW_DEFAULT = "no schedule argument (Airflow 2 default: daily; Airflow 3: none)"
 SCHEDULE_KWARGS = ("schedule", "schedule_interval", "timetable")
@@ -42,11 +43,12 @@ class ScheduleCall:
     unscheduled: str = ""  # trigger detail when none of them is given ("" = not a job then)
 
 
+PREFECT_SCHEDULE = ("cron", "interval", "rrule", "schedule", "schedules")
 SCHEDULE_CALLS = (
-    ScheduleCall("serve", "prefect", "prefect", ("cron", "interval", "rrule", "schedule", "schedules"), "served without a schedule"),
-    ScheduleCall("deploy", "prefect", "prefect", ("cron", "interval", "rrule", "schedule", "schedules"), "deployed without a schedule"),
-    ScheduleCall("to_deployment", "prefect", "prefect", ("cron", "interval", "rrule", "schedule", "schedules"), "deployed without a schedule"),
-    ScheduleCall("build_from_flow", "prefect", "prefect", ("schedule", "schedules", "cron", "interval"), "deployed without a schedule"),
+    ScheduleCall("serve", "prefect", "prefect", PREFECT_SCHEDULE, "served without a schedule"),
+    ScheduleCall("deploy", "prefect", "prefect", PREFECT_SCHEDULE, "deployed without a schedule"),
+    ScheduleCall("to_deployment", "prefect", "prefect", PREFECT_SCHEDULE, "deployed without a schedule"),
+    ScheduleCall("build_from_flow", "prefect", "prefect", PREFECT_SCHEDULE, "deployed without a schedule"),
     ScheduleCall("PipelineJobSchedule", "google", "vertex-ai", ("cron",)),
     ScheduleCall("create_schedule", "google", "vertex-ai", ("cron",)),
     ScheduleCall("JobSchedule", "azure", "azure-ml", ("trigger",)),
@@ -154,7 +156,8 @@ class _Module:
                 for item in node.items:
                     if isinstance(item.context_expr, ast.Call) and self._is_dag(item.context_expr):
                         var = item.optional_vars.id if isinstance(item.optional_vars, ast.Name) else ""
-                        dags.append((self._dag_job(item.context_expr, ""), range(node.lineno, (node.end_lineno or node.lineno) + 1), var))
+                        body = range(node.lineno, (node.end_lineno or node.lineno) + 1)
+                        dags.append((self._dag_job(item.context_expr, ""), body, var))
             elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and self._is_dag(node.value):
                 var = node.targets[0].id if isinstance(node.targets[0], ast.Name) else ""
                 dags.append((self._dag_job(node.value, ""), range(0), var))
@@ -216,7 +219,8 @@ class _Module:
             if literal in ("@once", "@continuous"):
                 return Trigger("other", self.rel, line, literal)
             return Trigger("schedule", self.rel, line, literal)
-        if isinstance(value, (ast.List, ast.Tuple)) or (isinstance(value, ast.Call) and self.name(value.func).rsplit(".", 1)[-1] in ("Dataset", "Asset")):
+        called = self.name(value.func).rsplit(".", 1)[-1] if isinstance(value, ast.Call) else ""
+        if isinstance(value, (ast.List, ast.Tuple)) or called in ("Dataset", "Asset"):
             return Trigger("upstream", self.rel, line, "datasets: " + _source_text(value))
         return Trigger("schedule", self.rel, line, _source_text(value))
 

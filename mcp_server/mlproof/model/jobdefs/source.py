@@ -27,13 +27,3 @@ def script_steps(value: Any, path: str, line: int | None, *, name: str = "", ima
         for step_line, command in logical_lines(str(item), first):
             steps.append(Step(command=command, path=path, line=step_line, name=name, image=image, cwd=cwd))
     return steps
-
-
-def text_of(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
-
-
-def as_list(value: Any) -> list:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]

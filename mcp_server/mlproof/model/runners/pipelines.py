@@ -11,9 +11,9 @@ from __future__ import annotations
 import posixpath
 import re
 
-from mlproof.model.jobdefs.source import as_list, text_of
 from mlproof.model.repofiles import RepoFiles, join
 from mlproof.model.runners.base import MAX_HOPS, MAX_RUNNER_DEPTH, Hop, first_existing
+from mlproof.model.yamldata import as_list, text_of
 
 DVC = "dvc stage"
 MLFLOW = "mlflow entry point"

@@ -149,14 +149,15 @@ def _task(path: str, tasks: dict, name: str, cwd: str, depth: int, done: set[str
     if not isinstance(task, dict):
         return
     task_dir = join(cwd, str(task["dir"])) if isinstance(task.get("dir"), str) and "{{" not in task["dir"] else cwd
-    for dependency in task.get("deps") or []:
+    deps = task.get("deps")
+    for dependency in deps if isinstance(deps, list) else []:
         dep = dependency.get("task") if isinstance(dependency, dict) else dependency
         if isinstance(dep, str):
             _task(path, tasks, dep, cwd, depth + 1, done, hops)
     commands = task.get("cmds")
     commands = [commands] if isinstance(commands, str) else commands if isinstance(commands, list) else []
     for index, command in enumerate(commands):
-        line = commands.item_lines[index] if hasattr(commands, "item_lines") else task.line
+        line = commands.item_lines[index] if hasattr(commands, "item_lines") else getattr(task, "line", None)
         if isinstance(command, dict) and isinstance(command.get("task"), str):
             _task(path, tasks, command["task"], cwd, depth + 1, done, hops)
         elif isinstance(command, dict) and isinstance(command.get("cmd"), str):
@@ -244,7 +245,8 @@ def npm_hops(repo: RepoFiles, cwd: str, script: str) -> list[Hop] | None:
     hops = []
     for name in (f"pre{script}", script, f"post{script}"):
         if isinstance(scripts.get(name), str):
-            hops.append(Hop(path, find_line(text, rf"\"{re.escape(name)}\"\s*:"), scripts[name], "npm script", posixpath.dirname(path)))
+            line = find_line(text, rf"\"{re.escape(name)}\"\s*:")
+            hops.append(Hop(path, line, scripts[name], "npm script", posixpath.dirname(path)))
     return hops
 
 
@@ -301,7 +303,8 @@ def _poe_task(repo: RepoFiles, path: str, tasks: dict, name: str, extra: str, de
         ref = task["ref"].split()
         if ref:
             _poe_task(repo, path, tasks, ref[0], " ".join(ref[1:]), depth + 1, done, hops)
-    for item in task.get("sequence") or []:
+    sequence = task.get("sequence")
+    for item in sequence if isinstance(sequence, list) else []:
         if isinstance(item, str):
             if task.get("default_item_type") == "cmd":
                 hops.append(Hop(path, line, item, TASK, cwd))
@@ -362,7 +365,8 @@ def _script(repo: RepoFiles, path: str, table: str, scripts: dict, name: str, ex
         hops.append(Hop(path, line, " ".join([command, *extra]).strip(), TASK, cwd))
     if isinstance(script.get("call"), str):
         hops.append(Hop(path, line, "", TASK, cwd, module=script["call"].split(":")[0]))
-    for item in script.get("composite") or script.get("chain") or []:
+    composite = script.get("composite") or script.get("chain")
+    for item in composite if isinstance(composite, list) else []:
         if isinstance(item, str) and item.split():
             words = item.split()
             if words[0] in scripts:
@@ -424,7 +428,8 @@ def _pixi_task(repo: RepoFiles, path: str, table: str, tasks: dict, name: str, e
     task = {"cmd": task} if isinstance(task, (str, list)) else task
     if not isinstance(task, dict):
         return
-    for dependency in task.get("depends-on") or task.get("depends_on") or []:
+    depends = task.get("depends-on") or task.get("depends_on")
+    for dependency in depends if isinstance(depends, list) else []:
         dep = dependency.get("task") if isinstance(dependency, dict) else dependency
         if isinstance(dep, str):
             _pixi_task(repo, path, table, tasks, dep, [], depth + 1, done, hops)
@@ -466,7 +471,9 @@ class ConsoleScripts:
         for table in ("project.scripts", "project.gui-scripts", "tool.poetry.scripts"):
             scripts = _table(data, table)
             for name, value in scripts.items() if isinstance(scripts, dict) else []:
-                reference = value if isinstance(value, str) else value.get("callable") or value.get("reference") if isinstance(value, dict) else None
+                if isinstance(value, dict):  # Poetry's long form: {callable = "pkg.mod:fn"}
+                    value = value.get("callable") or value.get("reference")
+                reference = value
                 if isinstance(reference, str):
                     self._add(name, path, _toml_line(self.repo, path, table, name), reference)
 

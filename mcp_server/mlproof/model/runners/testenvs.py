@@ -126,7 +126,8 @@ def _ini_tox_hops(path: str, sections: IniSections, names: list[str]) -> list[Ho
         section = sections.get(f"testenv:{env}", {})
         commands = section.get("commands", base.get("commands", []))
         changedir = (section.get("changedir") or base.get("changedir") or [(0, "")])[0][1]
-        cwd = join(root, changedir.replace("{toxinidir}", ".")) if changedir and "{" not in changedir.replace("{toxinidir}", "") else root
+        changedir = changedir.replace("{toxinidir}", ".")
+        cwd = join(root, changedir) if changedir and "{" not in changedir else root
         for line, command in _ini_commands(sections, commands, env, 0):
             if len(hops) < MAX_HOPS:
                 hops.append(Hop(path, line, command, TOX, cwd))
