@@ -479,3 +479,19 @@ def test_make_file_option_and_dvc_exp_run_with_foreach_stage():
     assert chain(resolve(files, "make -f build.mk go")[0])[1] == ("build.mk", 2, "make target")
     assert reached(resolve(files, "dvc exp run train")) == [(None, "fit.py")]
     assert chain(resolve(files, "dvc exp run")[0])[1] == ("dvc.yaml", 5, "dvc stage")
+
+
+def test_repository_executables_by_path_and_shebang():
+    files = {"scripts/run.sh": "python fit.py\n", "scripts/fit.py": "", "bin/train": "#!/usr/bin/env python3\nprint(1)\n",
+             "bin/tool": "#!/usr/bin/env node\n"}
+    assert reached(resolve(files, "./run.sh", cwd="scripts")) == [(None, "scripts/fit.py")]
+    assert reached(resolve(files, "bin/train --epochs 1")) == [(None, "bin/train")]
+    assert reached(resolve(files, "bin/tool")) == [("tool", None)]
+    assert reached(resolve(files, "./missing.sh")) == [("missing.sh", None)]
+
+
+def test_lines_after_a_top_level_exit_never_run():
+    files = {"retrain.sh": "if [ -n \"$DRY\" ]; then\n  exit 0\nfi\necho skipping\nexit 0\npython train.py\n", "train.py": "",
+             "ok.sh": "check() {\n  exit 1\n}\npython train.py\n"}
+    assert reached(resolve(files, "bash retrain.sh")) == [("echo", None)]
+    assert reached(resolve(files, "bash ok.sh")) == [(None, "train.py")]

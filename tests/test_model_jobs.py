@@ -609,12 +609,16 @@ def test_prefect_yaml_and_python_serve():
 
         if __name__ == "__main__":
             train.serve(name="served", cron="0 4 * * *")
+        """, "deploy.py": """
+        from prefect import flow
+        flow.from_source(source=".", entrypoint="flows/train.py:train").deploy(name="remote", cron="0 1 * * *")
         """})
     jobs = jobs_of(files)
     assert jobs["nightly"].scheduled == [] and jobs["nightly"].triggers[0].disabled
     assert jobs["hourly"].scheduled[0].detail == "interval: 3600" and jobs["hourly"].steps[0].file == "flows/train.py"
     served = jobs["served"]
     assert served.scheduled[0].detail == "cron: 0 4 * * *" and served.steps[0].file == "flows/train.py"
+    assert jobs["remote"].scheduled and jobs["remote"].steps[0].file == "flows/train.py"  # the entrypoint of from_source
 
 
 def test_azure_ml_schedule_yaml_follows_the_job_file():
@@ -834,3 +838,17 @@ def test_callers_prefilter_limits_which_files_are_read_for_content():
     assert [j.name for j in parse_jobs(files, sniffed={"ops/cron.yaml"})] == ["drift-check"]
     from mlproof.model.jobs import content_needles
     assert "CronJob" in content_needles()[".yaml"] and "airflow" in content_needles()[".py"]
+
+
+def test_run_block_stops_at_a_top_level_exit():
+    files = repo({".github/workflows/nightly.yml": """
+        on: {schedule: [{cron: '0 1 * * *'}]}
+        jobs:
+          retrain:
+            steps:
+              - run: |
+                  echo "retraining is paused"
+                  exit 0
+                  python train.py
+        """})
+    assert commands(jobs_of(files)["retrain"]) == ['echo "retraining is paused"']

@@ -83,6 +83,7 @@ FILE_SERVERS = {("streamlit", "run"), ("fastapi", "run"), ("fastapi", "dev"), ("
 PYTHON_PROGRAM = re.compile(r"^(?:python(?:\d+(?:\.\d+)?)?|py|pypy3?|ipython3?)$")
 SHELL_PROGRAMS = {"bash", "sh", "zsh", "dash", "ksh", "sbatch", "qsub", "bsub"}
 SOURCE_PROGRAMS = {"source", "."}
+PYTEST_SUBCOMMANDS = {("hatch", "test"), ("rye", "test")}  # project tools whose test command is pytest
 PROGRAM_VARIABLE_HINTS = ("pytest", "python", "pip", "make", "dvc", "poetry")  # $(PYTHON), ${PYTEST_CMD} ...
 PROGRAM_ALIASES = {"pip3": "pip", "py.test": "pytest", "gmake": "make", "inv": "invoke", "go-task": "task",
                    "docker-compose": "docker compose", "podman-compose": "docker compose", "yarnpkg": "yarn"}

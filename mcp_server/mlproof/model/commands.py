@@ -16,13 +16,14 @@ import ast
 import posixpath
 import re
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING, Callable, Mapping
 
 from mlproof.model import command_rules as rules
 from mlproof.model.repofiles import RepoFiles, join
 from mlproof.model.runners import make, pipelines, tasks, testenvs
 from mlproof.model.runners.base import Hop
-from mlproof.model.shell import is_assignment, logical_lines, split_commands, words
+from mlproof.model.shell import is_assignment, logical_lines, runnable_lines, split_commands, words
 
 if TYPE_CHECKING:
     from mlproof.model.jobs import Step
@@ -32,6 +33,9 @@ MAX_WORK = 3_000  # simple commands examined per resolve
 MAX_REACHES = 300
 MAX_SCRIPT_BYTES = 512_000
 MAX_SNIPPET = 200
+
+# Project tools with a script table: `pdm run X` runs script X when the project defines one.
+SCRIPT_RUNNERS = {"pdm": tasks.pdm_hops, "rye": tasks.rye_hops, "pixi": tasks.pixi_hops, "hatch": tasks.hatch_hops}
 
 RUNS = "runs"
 SCRIPT_LINE = "script line"
@@ -142,10 +146,15 @@ class _Walk:
         self.repo = resolver.repo
         self.reaches: list[Reach] = []
         self.work = MAX_WORK
-        self.handlers: dict[str, Callable] = {
-            "make": self.make, "just": self.just, "task": self.task, "invoke": self.invoke, "tox": self.tox,
-            "nox": self.nox, "npm": self.npm, "yarn": self.npm, "pnpm": self.npm, "bun": self.npm, "poe": self.poe,
-            "pdm": self.pdm, "hatch": self.hatch, "pixi": self.pixi, "rye": self.rye, "pytest": self.pytest,
+        task_runners = {
+            "make": lambda repo, cwd, args: make.make_hops(repo, cwd, args, resolver.makefiles),
+            "just": tasks.just_hops, "task": tasks.taskfile_hops, "invoke": tasks.invoke_hops, "poe": tasks.poe_hops,
+            "tox": testenvs.tox_hops, "nox": testenvs.nox_hops,
+        }
+        self.handlers: dict[str, Callable] = {name: partial(self.task_runner, name, lookup) for name, lookup in task_runners.items()}
+        self.handlers |= {name: partial(self.script_runner, name, lookup) for name, lookup in SCRIPT_RUNNERS.items()}
+        self.handlers |= {
+            "npm": self.npm, "yarn": self.npm, "pnpm": self.npm, "bun": self.npm, "pytest": self.pytest,
             "coverage": self.coverage, "dvc": self.dvc, "mlflow": self.mlflow, "kedro": self.kedro,
             "jupyter": self.jupyter, "papermill": self.papermill, "docker": self.docker, "podman": self.docker,
             "docker compose": self.compose, "unittest": self.unittest,
@@ -277,13 +286,10 @@ class _Walk:
 
     def defined_script(self, key: tuple[str, ...], rest: list[str], cwd: str) -> bool:
         """`pdm run X` / `hatch run X` / `pixi run X` / `rye run X` name a project script when one is defined."""
-        if key not in (("pdm", "run"), ("hatch", "run"), ("pixi", "run"), ("rye", "run")):
+        if len(key) != 2 or key[1] != "run" or key[0] not in SCRIPT_RUNNERS:
             return False
         names = [w for w in rest if not w.startswith("-")]
-        if not names:
-            return False
-        lookup = {"pdm": tasks.pdm_hops, "rye": tasks.rye_hops, "pixi": tasks.pixi_hops, "hatch": tasks.hatch_hops}[key[0]]
-        return lookup(self.repo, cwd, names[0], []) is not None
+        return bool(names) and SCRIPT_RUNNERS[key[0]](self.repo, cwd, names[0], []) is not None
 
     def expand(self, word: str, state: _ShellState) -> str:
         if "$" not in word or not state.variables:
@@ -456,7 +462,7 @@ class _Walk:
         script_state.script_dir = posixpath.dirname(path)
         script_state.variables.update({str(i): a for i, a in enumerate(args, 1) if "$" not in a})
         before = len(self.reaches)
-        for number, logical in logical_lines(body, 1):
+        for number, logical in runnable_lines(body, 1):
             if self.work <= 0:
                 break
             link = Link(path, number, self.r.snippet(path, number, logical), SCRIPT_LINE)
@@ -484,11 +490,15 @@ class _Walk:
                     return self.file_reach(chain, found, module, PYTHON_MODULE, argv, text, tool=name)
                 break
             if word.endswith(".py") and not word.startswith("-"):
-                found = self.find(word, state)
-                if found:
-                    return self.file_reach(chain, found, word, PYTHON_FILE, argv, text, tool=name)
-                break
+                return self.script_argument(word, argv, text, state, chain, name)
         self.tool(chain, argv, text, name=name)
+
+    def script_argument(self, word, argv, text, state, chain, tool):
+        """A launcher or server given a Python file: reach it, or report the tool when it is not in the repository."""
+        found = self.find(word, state)
+        if found:
+            return self.file_reach(chain, found, word, PYTHON_FILE, argv, text, tool=tool)
+        self.tool(chain, argv, text, name=tool)
 
     def console_script(self, argv, script, text, chain):
         path, line, reference = script
@@ -511,12 +521,9 @@ class _Walk:
 
     def file_server(self, argv, server, text, state, chain):
         key, name = server
-        for word in argv[len(key):]:
-            if word.endswith(".py") and not word.startswith("-"):
-                found = self.find(word, state)
-                if found:
-                    return self.file_reach(chain, found, word, PYTHON_FILE, argv, text, tool=name)
-                break
+        word = next((w for w in argv[len(key):] if w.endswith(".py") and not w.startswith("-")), None)
+        if word:
+            return self.script_argument(word, argv, text, state, chain, name)
         self.tool(chain, argv, text, name=name)
 
     def pytest(self, argv, text, state, chain, depth, stack):
@@ -543,30 +550,10 @@ class _Walk:
             return self.python(["python"] + rest, text, state, chain, depth, stack)
         self.tool(chain, argv, text)
 
-    def make(self, argv, text, state, chain, depth, stack):
-        hops = make.make_hops(self.repo, state.cwd, argv[1:], self.r.makefiles)
-        key = ("make", state.cwd, tuple(argv[1:]))
-        self.runner(key, hops, argv, text, state, chain, depth, stack, "make")
-
-    def just(self, argv, text, state, chain, depth, stack):
-        hops = tasks.just_hops(self.repo, state.cwd, argv[1:])
-        self.runner(("just", state.cwd, tuple(argv[1:])), hops, argv, text, state, chain, depth, stack, "just")
-
-    def task(self, argv, text, state, chain, depth, stack):
-        hops = tasks.taskfile_hops(self.repo, state.cwd, argv[1:])
-        self.runner(("task", state.cwd, tuple(argv[1:])), hops, argv, text, state, chain, depth, stack, "task")
-
-    def invoke(self, argv, text, state, chain, depth, stack):
-        hops = tasks.invoke_hops(self.repo, state.cwd, argv[1:])
-        self.runner(("invoke", state.cwd, tuple(argv[1:])), hops, argv, text, state, chain, depth, stack, "invoke")
-
-    def tox(self, argv, text, state, chain, depth, stack):
-        hops = testenvs.tox_hops(self.repo, state.cwd, argv[1:])
-        self.runner(("tox", state.cwd, tuple(argv[1:])), hops, argv, text, state, chain, depth, stack, "tox")
-
-    def nox(self, argv, text, state, chain, depth, stack):
-        hops = testenvs.nox_hops(self.repo, state.cwd, argv[1:])
-        self.runner(("nox", state.cwd, tuple(argv[1:])), hops, argv, text, state, chain, depth, stack, "nox")
+    def task_runner(self, name, lookup, argv, text, state, chain, depth, stack):
+        """make, just, task, invoke, tox, nox, poe: the runner reads its own file for the named targets."""
+        hops = lookup(self.repo, state.cwd, argv[1:])
+        self.runner((name, state.cwd, tuple(argv[1:])), hops, argv, text, state, chain, depth, stack, name)
 
     def npm(self, argv, text, state, chain, depth, stack):
         args = [w for w in argv[1:] if not w.startswith("-")]
@@ -584,35 +571,16 @@ class _Walk:
             return self.tool(chain, argv, text)  # yarn install, pnpm add ...
         self.runner(("npm", state.cwd, script), hops, argv, text, state, chain, depth, stack, f"{argv[0]} run")
 
-    def poe(self, argv, text, state, chain, depth, stack):
-        hops = tasks.poe_hops(self.repo, state.cwd, argv[1:])
-        self.runner(("poe", tuple(argv[1:])), hops, argv, text, state, chain, depth, stack, "poe")
-
-    def _script_runner(self, argv, text, state, chain, depth, stack, lookup, name):
+    def script_runner(self, name, lookup, argv, text, state, chain, depth, stack):
+        """pdm, rye, pixi, hatch: `NAME run SCRIPT` (a command that is no script was unwrapped before)."""
+        if tuple(argv[:2]) in rules.PYTEST_SUBCOMMANDS:
+            return self.tool(chain, argv, text, name="pytest")
         args = argv[2:] if len(argv) > 1 and argv[1] == "run" else argv[1:]
         names = [w for w in args if not w.startswith("-")]
-        if not names:
-            return self.tool(chain, argv, text)
-        hops = lookup(self.repo, state.cwd, names[0], args[args.index(names[0]) + 1:])
+        hops = lookup(self.repo, state.cwd, names[0], args[args.index(names[0]) + 1:]) if names else None
         if hops is None:
             return self.tool(chain, argv, text)
         self.runner((name, names[0]), hops, argv, text, state, chain, depth, stack, f"{name} run")
-
-    def pdm(self, argv, text, state, chain, depth, stack):
-        self._script_runner(argv, text, state, chain, depth, stack, tasks.pdm_hops, "pdm")
-
-    def rye(self, argv, text, state, chain, depth, stack):
-        if len(argv) > 1 and argv[1] == "test":
-            return self.tool(chain, argv, text, name="pytest")  # rye test runs pytest
-        self._script_runner(argv, text, state, chain, depth, stack, tasks.rye_hops, "rye")
-
-    def pixi(self, argv, text, state, chain, depth, stack):
-        self._script_runner(argv, text, state, chain, depth, stack, tasks.pixi_hops, "pixi")
-
-    def hatch(self, argv, text, state, chain, depth, stack):
-        if len(argv) > 1 and argv[1] == "test":
-            return self.tool(chain, argv, text, name="pytest")  # hatch test runs pytest
-        self._script_runner(argv, text, state, chain, depth, stack, tasks.hatch_hops, "hatch")
 
     def dvc(self, argv, text, state, chain, depth, stack):
         if len(argv) > 1 and argv[1] == "repro":

@@ -53,6 +53,27 @@ def logical_lines(text: str, first_line: int | None = 1) -> list[tuple[int | Non
     return out
 
 
+_OPENS = re.compile(r"^(?:if|for|while|until|case|select)\b|^(?:function\s+)?[\w.-]+\s*\(\)\s*\{?$|\{$")
+_CLOSES = re.compile(r"^(?:fi|done|esac|\})(?=[\s;]|$)")
+_EXIT = re.compile(r"^exit(?:\s+\d+)?\s*;?$")
+
+
+def runnable_lines(text: str, first_line: int | None = 1) -> list[tuple[int | None, str]]:
+    """The logical lines a shell text may run: reading stops at an `exit` outside any block or function."""
+    out = []
+    depth = 0
+    for line, logical in logical_lines(text, first_line):
+        head = logical.split(";")[0].strip()
+        if _EXIT.match(logical) and depth == 0:
+            break
+        if _OPENS.search(head) and not re.search(r"\b(?:fi|done|esac)\s*;?$|\}\s*;?$", logical):
+            depth += 1
+        elif _CLOSES.match(head) and depth:
+            depth -= 1
+        out.append((line, logical))
+    return out
+
+
 def _heredoc(line: str) -> str | None:
     """The delimiter of a heredoc the line opens (`<<EOF`, `<<-'EOF'`), outside quotes."""
     bare = _unquoted(line)

@@ -325,13 +325,15 @@ class _Module:
 
     def _flow_file(self, call: ast.Call, rule: ScheduleCall) -> str:
         """The file that holds the scheduled code: an entrypoint/package path, an imported flow's module, or this file."""
-        for key in ("entrypoint", "pipeline_package_path", "template_path"):
-            keyword = _keyword(call, key)
-            value = _literal(keyword.value) if keyword else None
-            if isinstance(value, str):
-                candidate = join("", value.split(":")[0])
-                if self.source.has(candidate):
-                    return candidate
+        chained = call.func.value if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Call) else None
+        for holder in filter(None, (call, chained)):  # flow.from_source(entrypoint=...).deploy(...)
+            for key in ("entrypoint", "pipeline_package_path", "template_path"):
+                keyword = _keyword(holder, key)
+                value = _literal(keyword.value) if keyword else None
+                if isinstance(value, str):
+                    candidate = join("", value.split(":")[0])
+                    if self.source.has(candidate):
+                        return candidate
         flow = call.func.value if isinstance(call.func, ast.Attribute) else None
         if rule.suffix == "build_from_flow":
             keyword = _keyword(call, "flow")

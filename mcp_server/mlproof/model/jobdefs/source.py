@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlproof.model.jobs import Step
-from mlproof.model.shell import logical_lines
+from mlproof.model.shell import runnable_lines
 from mlproof.model.yamldata import line_of
 
 
@@ -24,6 +24,6 @@ def script_steps(value: Any, path: str, line: int | None, *, name: str = "", ima
         first = line_of(item, item_line)
         if first is not None and getattr(item, "style", None) in ("|", ">"):
             first += 1
-        for step_line, command in logical_lines(str(item), first):
+        for step_line, command in runnable_lines(str(item), first):
             steps.append(Step(command=command, path=path, line=step_line, name=name, image=image, cwd=cwd))
     return steps

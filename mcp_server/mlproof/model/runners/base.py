@@ -23,6 +23,14 @@ class Hop:
     module: str = ""  # a Python module run directly (the "pkg.mod" of a "pkg.mod:fn" reference)
 
 
+def enter(name: str, done: set[str], depth: int, hops: list[Hop]) -> bool:
+    """Whether to expand `name` now: not expanded yet, within the depth and hop budgets (then marked expanded)."""
+    if name in done or depth > MAX_RUNNER_DEPTH or len(hops) >= MAX_HOPS:
+        return False
+    done.add(name)
+    return True
+
+
 def first_existing(repo: RepoFiles, cwd: str, names: tuple[str, ...]) -> str | None:
     """The first of `names` present in `cwd`, then in the repository root."""
     for base in dict.fromkeys((cwd, "")):

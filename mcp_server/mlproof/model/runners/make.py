@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from mlproof.model.repofiles import RepoFiles, join
-from mlproof.model.runners.base import MAX_HOPS, MAX_RUNNER_DEPTH, Hop
+from mlproof.model.runners.base import MAX_HOPS, Hop, enter
 
 MAKEFILE_NAMES = ("GNUmakefile", "makefile", "Makefile")
 MAX_INCLUDES = 20
@@ -23,6 +23,7 @@ MAX_EXPANSION_DEPTH = 8
 MAX_EXPANDED = 8_000  # characters: a variable doubling itself stops here
 MAX_REFERENCES = 2_000  # variable references replaced per expansion
 VALUE_OPTIONS = {"-C", "--directory", "-f", "--file", "--makefile", "-I", "--include-dir", "-j", "--jobs", "-l", "-o", "-W"}
+OPTIONAL_NUMBER_OPTIONS = {"-j", "--jobs", "-l"}
 RELATION = "make target"
 
 _ASSIGN = re.compile(r"^(?:override\s+|export\s+|private\s+)*([A-Za-z_.][\w.-]*)\s*(::?=|:::=|\?=|\+=|!=|=)\s*(.*)$")
@@ -193,6 +194,9 @@ def make_hops(repo: RepoFiles, cwd: str, args: list[str], parsed: dict[str, Make
         arg = args[index]
         value = None
         if arg in VALUE_OPTIONS and index + 1 < len(args):
+            if arg in OPTIONAL_NUMBER_OPTIONS and not args[index + 1].isdigit():
+                index += 1  # `make -j test`: -j takes no value here
+                continue
             value = args[index + 1]
             index += 1
         elif arg.startswith("-C") and len(arg) > 2:
@@ -227,9 +231,8 @@ def make_hops(repo: RepoFiles, cwd: str, args: list[str], parsed: dict[str, Make
 def _target_hops(makefile: Makefile, variables: dict[str, str], target: str, cwd: str, depth: int,
                  done: set[str], hops: list[Hop]) -> None:
     """Prerequisites first, then the recipe, as make runs them; each target once."""
-    if target in done or depth > MAX_RUNNER_DEPTH or len(hops) >= MAX_HOPS:
+    if not enter(target, done, depth, hops):
         return
-    done.add(target)
     for rule in makefile.rules.get(target, []):
         for prerequisite in rule.prerequisites:
             if prerequisite in makefile.rules:

@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from mlproof.model.repofiles import RepoFiles, find_line, join
-from mlproof.model.runners.base import MAX_HOPS, MAX_RUNNER_DEPTH, Hop, first_existing
+from mlproof.model.runners.base import MAX_HOPS, MAX_RUNNER_DEPTH, Hop, enter, first_existing
 
 TASK = "task"
 CONSOLE = "console script"
@@ -41,20 +41,28 @@ def _table(data: dict, dotted: str) -> Any:
 
 # --- just ----------------------------------------------------------------------------------------
 
-def just_hops(repo: RepoFiles, cwd: str, args: list[str]) -> list[Hop] | None:
-    directory, justfile, names = cwd, None, []
+def _runner_args(args: list[str], cwd: str, file_options: tuple[str, ...], dir_options: tuple[str, ...]):
+    """(working directory, explicit config file or None, task names) from a runner's arguments."""
+    directory, config, names = cwd, None, []
     index = 0
     while index < len(args):
         arg = args[index]
-        if arg in ("-f", "--justfile") and index + 1 < len(args):
-            justfile = join(cwd, args[index + 1])
+        if arg in file_options + dir_options and index + 1 < len(args):
+            if arg in file_options:
+                config = join(cwd, args[index + 1])
+            else:
+                directory = join(cwd, args[index + 1])
             index += 1
-        elif arg in ("-d", "--working-directory") and index + 1 < len(args):
-            directory = join(cwd, args[index + 1])
-            index += 1
+        elif arg == "--":
+            break
         elif not arg.startswith("-") and "=" not in arg:
             names.append(arg)
         index += 1
+    return directory, config, names
+
+
+def just_hops(repo: RepoFiles, cwd: str, args: list[str]) -> list[Hop] | None:
+    directory, justfile, names = _runner_args(args, cwd, ("-f", "--justfile"), ("-d", "--working-directory"))
     path = justfile or first_existing(repo, directory, JUSTFILES)
     if not path or not repo.has(path):
         return None
@@ -96,9 +104,8 @@ def _justfile(text: str) -> tuple[dict[str, tuple[int, list[str], list[tuple[int
 
 def _just_recipe(path: str, recipes: dict, variables: dict[str, str], name: str, cwd: str, depth: int,
                  done: set[str], hops: list[Hop]) -> None:
-    if name in done or depth > MAX_RUNNER_DEPTH or name not in recipes or len(hops) >= MAX_HOPS:
+    if name not in recipes or not enter(name, done, depth, hops):
         return
-    done.add(name)
     _, dependencies, body = recipes[name]
     for dependency in dependencies:
         _just_recipe(path, recipes, variables, dependency, cwd, depth + 1, done, hops)
@@ -112,21 +119,7 @@ def _just_recipe(path: str, recipes: dict, variables: dict[str, str], name: str,
 # --- Task (Taskfile.yml) -------------------------------------------------------------------------
 
 def taskfile_hops(repo: RepoFiles, cwd: str, args: list[str]) -> list[Hop] | None:
-    directory, taskfile, names = cwd, None, []
-    index = 0
-    while index < len(args):
-        arg = args[index]
-        if arg in ("-t", "--taskfile") and index + 1 < len(args):
-            taskfile = join(cwd, args[index + 1])
-            index += 1
-        elif arg in ("-d", "--dir") and index + 1 < len(args):
-            directory = join(cwd, args[index + 1])
-            index += 1
-        elif arg == "--":
-            break
-        elif not arg.startswith("-") and "=" not in arg:
-            names.append(arg)
-        index += 1
+    directory, taskfile, names = _runner_args(args, cwd, ("-t", "--taskfile"), ("-d", "--dir"))
     path = taskfile or first_existing(repo, directory, TASKFILES)
     if not path:
         return None
@@ -201,9 +194,8 @@ def _invoke_tasks(tree: ast.Module) -> dict[str, tuple[ast.FunctionDef, list[str
 
 
 def _invoke_task(path: str, tasks: dict, name: str, cwd: str, depth: int, done: set[str], hops: list[Hop]) -> None:
-    if name in done or depth > MAX_RUNNER_DEPTH or name not in tasks or len(hops) >= MAX_HOPS:
+    if name not in tasks or not enter(name, done, depth, hops):
         return
-    done.add(name)
     function, pre = tasks[name]
     for dependency in pre:
         _invoke_task(path, tasks, dependency, cwd, depth + 1, done, hops)
@@ -264,21 +256,28 @@ def _pyprojects(repo: RepoFiles, cwd: str) -> list[str]:
         directory = posixpath.dirname(directory)
 
 
-def poe_hops(repo: RepoFiles, cwd: str, args: list[str]) -> list[Hop] | None:
-    names = [a for a in args if not a.startswith("-")]
-    for path in _pyprojects(repo, cwd):
-        tasks = _table(repo.toml(path), "tool.poe.tasks")
-        if isinstance(tasks, dict) and names and names[0] in tasks:
-            hops: list[Hop] = []
-            _poe_task(repo, path, tasks, names[0], " ".join(names[1:]), 0, set(), hops)
-            return hops
+def _defining_table(repo: RepoFiles, places: list[tuple[str, str]], name: str) -> tuple[str, str, dict] | None:
+    """The first (file, dotted table) of `places` whose table defines `name`, with the table."""
+    for path, table in places:
+        entries = _table(repo.toml(path), table) if repo.has(path) else None
+        if isinstance(entries, dict) and name in entries:
+            return path, table, entries
     return None
 
 
+def poe_hops(repo: RepoFiles, cwd: str, args: list[str]) -> list[Hop] | None:
+    names = [a for a in args if not a.startswith("-")]
+    found = _defining_table(repo, [(p, "tool.poe.tasks") for p in _pyprojects(repo, cwd)], names[0]) if names else None
+    if not found:
+        return None
+    hops: list[Hop] = []
+    _poe_task(repo, found[0], found[2], names[0], " ".join(names[1:]), 0, set(), hops)
+    return hops
+
+
 def _poe_task(repo: RepoFiles, path: str, tasks: dict, name: str, extra: str, depth: int, done: set[str], hops: list[Hop]) -> None:
-    if name in done or depth > MAX_RUNNER_DEPTH or name not in tasks or len(hops) >= MAX_HOPS:
+    if name not in tasks or not enter(name, done, depth, hops):
         return
-    done.add(name)
     task = tasks[name]
     line = _toml_line(repo, path, "tool.poe.tasks", name)
     cwd = posixpath.dirname(path)
@@ -334,20 +333,18 @@ def rye_hops(repo: RepoFiles, cwd: str, name: str, extra: list[str]) -> list[Hop
 
 def _script_table(repo: RepoFiles, cwd: str, table: str, name: str, extra: list[str]) -> list[Hop] | None:
     """pdm and rye scripts: a command string, {cmd}, {shell}, {call = "mod:fn"}, {composite|chain = [...]}."""
-    for path in _pyprojects(repo, cwd):
-        scripts = _table(repo.toml(path), table)
-        if isinstance(scripts, dict) and name in scripts:
-            hops: list[Hop] = []
-            _script(repo, path, table, scripts, name, extra, 0, set(), hops)
-            return hops
-    return None
+    found = _defining_table(repo, [(p, table) for p in _pyprojects(repo, cwd)], name)
+    if not found:
+        return None
+    hops: list[Hop] = []
+    _script(repo, found[0], table, found[2], name, extra, 0, set(), hops)
+    return hops
 
 
 def _script(repo: RepoFiles, path: str, table: str, scripts: dict, name: str, extra: list[str], depth: int,
             done: set[str], hops: list[Hop]) -> None:
-    if name in done or depth > MAX_RUNNER_DEPTH or name not in scripts or len(hops) >= MAX_HOPS:
+    if name not in scripts or not enter(name, done, depth, hops):
         return
-    done.add(name)
     script = scripts[name]
     line = _toml_line(repo, path, table, name)
     cwd = posixpath.dirname(path)
@@ -378,24 +375,20 @@ def _script(repo: RepoFiles, path: str, table: str, scripts: dict, name: str, ex
 def hatch_hops(repo: RepoFiles, cwd: str, target: str, extra: list[str]) -> list[Hop] | None:
     """`hatch run [env:]script`: [tool.hatch.envs.<env>.scripts] in pyproject.toml or hatch.toml."""
     env, _, name = target.rpartition(":")
-    env = env or "default"
-    for path in [join(cwd, "hatch.toml"), join("", "hatch.toml")] + _pyprojects(repo, cwd):
-        if not repo.has(path):
-            continue
-        prefix = "envs" if path.endswith("hatch.toml") else "tool.hatch.envs"
-        scripts = _table(repo.toml(path), f"{prefix}.{env}.scripts")
-        if isinstance(scripts, dict) and name in scripts:
-            hops: list[Hop] = []
-            _hatch_script(repo, path, f"{prefix}.{env}.scripts", scripts, name, extra, 0, set(), hops)
-            return hops
-    return None
+    table = f"envs.{env or 'default'}.scripts"
+    places = [(join(cwd, "hatch.toml"), table), (join("", "hatch.toml"), table)]
+    found = _defining_table(repo, places + [(p, f"tool.hatch.{table}") for p in _pyprojects(repo, cwd)], name)
+    if not found:
+        return None
+    hops: list[Hop] = []
+    _hatch_script(repo, found[0], found[1], found[2], name, extra, 0, set(), hops)
+    return hops
 
 
 def _hatch_script(repo: RepoFiles, path: str, table: str, scripts: dict, name: str, extra: list[str], depth: int,
                   done: set[str], hops: list[Hop]) -> None:
-    if name in done or depth > MAX_RUNNER_DEPTH or len(hops) >= MAX_HOPS:
+    if not enter(name, done, depth, hops):
         return
-    done.add(name)
     value = scripts[name]
     line = _toml_line(repo, path, table, name)
     for command in value if isinstance(value, list) else [value]:
@@ -409,21 +402,19 @@ def _hatch_script(repo: RepoFiles, path: str, table: str, scripts: dict, name: s
 
 
 def pixi_hops(repo: RepoFiles, cwd: str, name: str, extra: list[str]) -> list[Hop] | None:
-    for path, table in ((join(cwd, "pixi.toml"), "tasks"), (join("", "pixi.toml"), "tasks")) + tuple(
-            (p, "tool.pixi.tasks") for p in _pyprojects(repo, cwd)):
-        tasks = _table(repo.toml(path), table) if repo.has(path) else None
-        if isinstance(tasks, dict) and name in tasks:
-            hops: list[Hop] = []
-            _pixi_task(repo, path, table, tasks, name, extra, 0, set(), hops)
-            return hops
-    return None
+    places = [(join(cwd, "pixi.toml"), "tasks"), (join("", "pixi.toml"), "tasks")]
+    found = _defining_table(repo, places + [(p, "tool.pixi.tasks") for p in _pyprojects(repo, cwd)], name)
+    if not found:
+        return None
+    hops: list[Hop] = []
+    _pixi_task(repo, found[0], found[1], found[2], name, extra, 0, set(), hops)
+    return hops
 
 
 def _pixi_task(repo: RepoFiles, path: str, table: str, tasks: dict, name: str, extra: list[str], depth: int,
                done: set[str], hops: list[Hop]) -> None:
-    if name in done or depth > MAX_RUNNER_DEPTH or name not in tasks or len(hops) >= MAX_HOPS:
+    if name not in tasks or not enter(name, done, depth, hops):
         return
-    done.add(name)
     task = tasks[name]
     task = {"cmd": task} if isinstance(task, (str, list)) else task
     if not isinstance(task, dict):

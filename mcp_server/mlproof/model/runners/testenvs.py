@@ -14,7 +14,7 @@ import re
 import shlex
 
 from mlproof.model.repofiles import RepoFiles, find_line, join
-from mlproof.model.runners.base import MAX_HOPS, MAX_RUNNER_DEPTH, Hop, first_existing
+from mlproof.model.runners.base import MAX_HOPS, MAX_RUNNER_DEPTH, Hop, enter, first_existing
 from mlproof.model.runners.tasks import _table, _toml_line, string_value
 
 TOX = "tox env"
@@ -264,9 +264,8 @@ def _nox_sessions(tree: ast.Module) -> tuple[dict[str, ast.FunctionDef], list[st
 
 
 def _nox_session(path: str, sessions: dict, name: str, cwd: str, depth: int, done: set[str], hops: list[Hop]) -> None:
-    if name in done or depth > MAX_RUNNER_DEPTH or name not in sessions or len(hops) >= MAX_HOPS:
+    if name not in sessions or not enter(name, done, depth, hops):
         return
-    done.add(name)
     function = sessions[name]
     param = function.args.args[0].arg if function.args.args else "session"
     calls = sorted((n for n in ast.walk(function) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset))
