@@ -80,6 +80,8 @@ APP_SERVERS = {"uvicorn", "gunicorn", "hypercorn", "daphne", "granian", "waitres
 FILE_SERVERS = {("streamlit", "run"), ("fastapi", "run"), ("fastapi", "dev"), ("panel", "serve"), ("bokeh", "serve"),
                 ("gradio",), ("chainlit", "run"), ("solara", "run")}
 
+# Steps the job parsers write as references, not shell: GitHub `uses:`, CircleCI orbs, Azure tasks.
+STEP_REFERENCES = {"uses:", "orb:", "task:"}
 PYTHON_PROGRAM = re.compile(r"^(?:python(?:\d+(?:\.\d+)?)?|py|pypy3?|ipython3?)$")
 SHELL_PROGRAMS = {"bash", "sh", "zsh", "dash", "ksh", "sbatch", "qsub", "bsub"}
 SOURCE_PROGRAMS = {"source", "."}
@@ -108,7 +110,10 @@ GLOBAL_VALUE_OPTIONS = {"-n", "--namespace", "--context", "--kube-context", "--k
 # Builtins that only set up the shell; they reach nothing worth reporting.
 SHELL_NOISE = {"[", "[[", "test", "true", "false", ":", "set", "shopt", "local", "readonly", "declare", "typeset",
                "unset", "trap", "exit", "return", "shift", "wait", "break", "continue", "alias", "umask", "ulimit",
-               "popd", "eval", "let", "hash", "type", "which", "sleep"}
+               "popd", "eval", "let", "hash", "type", "which", "sleep",
+               # string and path utilities, mostly seen inside $(...)
+               "dirname", "basename", "pwd", "date", "realpath", "readlink", "whoami", "hostname", "uname", "nproc",
+               "seq", "tr", "cut", "head", "tail", "wc", "sort", "uniq", "tee", "xargs"}
 
 # Environment variables CI systems point at the repository checkout.
 ROOT_VARIABLES = re.compile(

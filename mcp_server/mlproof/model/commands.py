@@ -23,7 +23,7 @@ from mlproof.model import command_rules as rules
 from mlproof.model.repofiles import RepoFiles, join
 from mlproof.model.runners import make, pipelines, tasks, testenvs
 from mlproof.model.runners.base import Hop
-from mlproof.model.shell import is_assignment, logical_lines, runnable_lines, split_commands, words
+from mlproof.model.shell import is_assignment, logical_lines, runnable_lines, split_commands, substitutions, words
 
 if TYPE_CHECKING:
     from mlproof.model.jobs import Step
@@ -170,6 +170,8 @@ class _Walk:
             self.simple(command, state, chain, depth, stack)
 
     def simple(self, text: str, state: _ShellState, chain: list[Link], depth: int, stack: frozenset) -> None:
+        for inner in substitutions(text):  # X=$(python fit.py), `cmd`: the substituted command runs too
+            self.line(inner, replace(state), chain, depth, stack)
         argv = [self.expand(w, state) for w in words(text)]
         while argv and is_assignment(argv[0]):
             if len(argv) == 1:  # a bare assignment: remember it for later lines
@@ -192,6 +194,8 @@ class _Walk:
         self.dispatch(argv, text, local, chain, depth, stack)
 
     def dispatch(self, argv: list[str], text: str, state: _ShellState, chain: list[Link], depth: int, stack: frozenset) -> None:
+        if argv[0] in rules.STEP_REFERENCES and len(argv) > 1:  # `uses: owner/action@v2` steps from job parsers
+            return self.tool(chain, argv, text, name=f"{argv[0].rstrip(':')} {argv[1].split('@')[0]}")
         if "/" in argv[0] or argv[0].startswith("."):  # a repository file run by path: ./train.sh, bin/fit
             found = self.find(argv[0], state)
             if found:

@@ -9,7 +9,6 @@ open quote or a trailing `&&`/`||`/`|` is joined with the next.
 from __future__ import annotations
 
 import re
-import shlex
 
 MAX_JOINED = 200  # physical lines one logical line may span (an unclosed quote must not swallow a file)
 _HEREDOC = re.compile(r"(?<!<)<<-?\s*(['\"]?)([A-Za-z_][\w]*)\1")
@@ -195,15 +194,117 @@ def _strip_grouping(part: str) -> str:
     return text
 
 
+def tokens(command: str) -> list[str]:
+    """Shell words with quotes removed; `$(...)`, backticks and `${...}` stay whole, as written."""
+    out: list[str] = []
+    word: list[str] = []
+    started = False  # a word may be empty ("") yet present
+    i, n = 0, len(command)
+    while i < n:
+        ch = command[i]
+        if ch.isspace():
+            if started:
+                out.append("".join(word))
+                word, started = [], False
+            i += 1
+            continue
+        if ch == "#" and not started:
+            break  # a comment
+        started = True
+        if ch == "\\" and i + 1 < n:
+            word.append(command[i + 1])
+            i += 2
+        elif ch == "'":
+            end = command.find("'", i + 1)
+            end = n if end < 0 else end
+            word.append(command[i + 1:end])
+            i = end + 1
+        elif ch == '"':
+            i = _double_quoted(command, i + 1, word)
+        elif ch == "`" or command.startswith(("$(", "${"), i):
+            end = _span_end(command, i)
+            word.append(command[i:end])
+            i = end
+        else:
+            word.append(ch)
+            i += 1
+    if started:
+        out.append("".join(word))
+    return out
+
+
+def _double_quoted(command: str, i: int, word: list[str]) -> int:
+    """Append a double-quoted string's value (escapes applied, substitutions kept); the index after it."""
+    n = len(command)
+    while i < n and command[i] != '"':
+        if command[i] == "\\" and i + 1 < n and command[i + 1] in '"\\$`':
+            word.append(command[i + 1])
+            i += 2
+        elif command[i] == "`" or command.startswith(("$(", "${"), i):
+            end = _span_end(command, i)
+            word.append(command[i:end])
+            i = end
+        else:
+            word.append(command[i])
+            i += 1
+    return i + 1
+
+
+def _span_end(command: str, i: int) -> int:
+    """The index after a `$(...)`, `${...}` or backtick span starting at i (nesting and quotes respected)."""
+    n = len(command)
+    if command[i] == "`":
+        end = i + 1
+        while end < n and command[end] != "`":
+            end += 2 if command[end] == "\\" else 1
+        return min(end + 1, n)
+    opener, closer = ("(", ")") if command[i + 1] == "(" else ("{", "}")
+    depth, j, quote = 0, i + 1, None
+    while j < n:
+        ch = command[j]
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch == opener:
+            depth += 1
+        elif ch == closer:
+            depth -= 1
+            if depth == 0:
+                return j + 1
+        j += 1
+    return n
+
+
+def substitutions(command: str) -> list[str]:
+    """The commands inside top-level `$(...)` and backticks (arithmetic `$((...))` is not a command)."""
+    found = []
+    i, n, quote = 0, len(command), None
+    while i < n:
+        ch = command[i]
+        if quote == "'":
+            quote = None if ch == "'" else quote
+        elif ch == "'" and quote is None:
+            quote = "'"
+        elif ch == '"':
+            quote = None if quote == '"' else '"'
+        elif ch == "\\":
+            i += 1
+        elif ch == "`" or (command.startswith("$(", i) and not command.startswith("$((", i)):
+            end = _span_end(command, i)
+            found.append(command[i + 1:end - 1] if ch == "`" else command[i + 2:end - 1])
+            i = end
+            continue
+        i += 1
+    return [f for f in found if f.strip()]
+
+
 def words(command: str) -> list[str]:
     """The words of one simple command, without redirections and leading control keywords."""
-    try:
-        tokens = shlex.split(command, comments=False, posix=True)
-    except ValueError:  # an unbalanced quote: read it word by word
-        tokens = command.split()
     out: list[str] = []
     skip_next = False
-    for token in tokens:
+    for token in tokens(command):
         if skip_next:
             skip_next = False
             continue

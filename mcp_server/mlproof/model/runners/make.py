@@ -151,8 +151,8 @@ def _assign(variables: dict[str, str], name: str, operator: str, value: str) -> 
         variables.setdefault(name, value)
     elif operator == "+=":
         variables[name] = f"{variables.get(name, '')} {value}".strip()
-    elif operator in (":=", "::=", ":::="):
-        variables[name] = _expand(value, variables, {})
+    elif operator in (":=", "::=", ":::="):  # expanded once, here; `$$` keeps the result from expanding again
+        variables[name] = _expand(value, variables, {}).replace("$", "$$")
     else:
         variables[name] = value
 
@@ -163,23 +163,29 @@ def _expand(text: str, variables: dict[str, str], automatic: dict[str, str]) -> 
 
 
 def _expand_bounded(text: str, variables: dict[str, str], automatic: dict[str, str], depth: int, budget: list[int]) -> str:
-    if "$" not in text or depth > MAX_EXPANSION_DEPTH:
+    if "$" not in text:
         return text
+    if depth > MAX_EXPANSION_DEPTH:
+        return ""  # nested past the budget: dropped, never left as text a shell would run
 
     def replace(match: re.Match[str]) -> str:
         name = match.group(1) or match.group(2) or ""
         auto = match.group(3)
         budget[0] -= 1
         if budget[0] < 0:
-            return match.group(0)
+            return ""
         if auto:
             return automatic.get(auto, match.group(0))
         if name in ("MAKE", "MAKE_COMMAND"):
             return "make"
         if name == "CURDIR":
             return "."
+        if name.startswith("shell "):
+            return f"$({name[6:]})"  # make runs it in a shell: the same as a command substitution
         if " " in name or "," in name or name not in variables:
-            return match.group(0)  # $(shell ...), $(wildcard ...), or set by the environment
+            # another function ($(wildcard ...)) or a variable the environment sets: kept as text the
+            # shell reads as a parameter, never as a command
+            return "${" + name + "}"
         return _expand_bounded(variables[name], variables, automatic, depth + 1, budget)
 
     expanded = _REFERENCE.sub(replace, text.replace("$$", "\0"))
