@@ -498,10 +498,13 @@ def test_lines_after_a_top_level_exit_never_run():
 
 
 def test_command_substitutions_run_too_and_path_helpers_are_not_reported():
-    files = {"fit.py": "", "Makefile": "V := $(shell python fit.py --version)\nall:\n\techo $(V) $(UNSET) $(wildcard *.py)\n"}
+    files = {"fit.py": "", "Makefile": "V := $(shell python fit.py --version)\nall:\n\techo $(V) $(UNSET) $(wildcard *.py)\n",
+             "sub/Makefile": "TAG = $(strip $(shell git describe))\nall:\n\techo $(TAG) $$HOME\n"}
     assert reached(resolve(files, 'EXEC_ARN=$(aws sagemaker start-pipeline-execution --pipeline-name "$P")')) == [("aws sagemaker", None)]
     assert reached(resolve(files, "MODEL=`python fit.py`; cd \"$(dirname \"$0\")\"")) == [(None, "fit.py")]
     make_reaches = resolve(files, "make")
     assert reached(make_reaches) == [(None, "fit.py"), ("echo", None)]
     # unknown to make, or make functions: kept as parameters, never read as commands
     assert make_reaches[1].argv == ["echo", "$(python fit.py --version)", "${UNSET}", "${wildcard *.py}"]
+    nested = resolve(files, "make -C sub")
+    assert reached(nested) == [("git describe", None), ("echo", None)] and nested[1].argv[-1] == "$HOME"

@@ -689,9 +689,12 @@ def test_sdk_schedule_calls_vertex_azure_ml_cdk():
         events.Rule(self, "NightlyDrift", schedule=events.Schedule.cron(minute="0", hour="2"),
                     targets=[targets.LambdaFunction(drift_fn)])
         events.Rule(self, "OnUpload", event_pattern=pattern)
+        weekly = events.Rule(self, f"Retrain-{env}", schedule=events.Schedule.rate(Duration.days(7)))
+        weekly.add_target(target=targets.CodePipeline(pipeline=train_pipeline))
         """, "notes/plan.py": "# aiplatform.PipelineJobSchedule(cron='0 0 * * *') is planned\nprint('no schedule here')\n"})
     jobs = jobs_of(files)
-    assert set(jobs) == {"nightly-train", "drift-daily", "NightlyDrift"}
+    assert set(jobs) == {"nightly-train", "drift-daily", "NightlyDrift", "Retrain-{env}"}
+    assert jobs["Retrain-{env}"].detail == "target: targets.CodePipeline(pipeline=train_pipeline)"
     assert jobs["nightly-train"].system == "vertex-ai" and "0 2 * * *" in jobs["nightly-train"].scheduled[0].detail
     assert jobs["drift-daily"].steps[0].file == "aml/schedule.py" and "0 3 * * *" in jobs["drift-daily"].scheduled[0].detail
     assert "LambdaFunction(drift_fn)" in jobs["NightlyDrift"].detail and jobs["NightlyDrift"].steps == []

@@ -16,6 +16,7 @@ _CONTROL_PREFIX = {"if", "then", "else", "elif", "do", "while", "until", "!", "{
 _CONTROL_ONLY = {"fi", "done", "esac", "}", ")", "else", "then", "do", ";;"}
 _REDIRECT_ALONE = re.compile(r"^\d*(?:>>?|<<?|&>>?|>&|<&)$")
 _REDIRECT_ATTACHED = re.compile(r"^\d*(?:>>?|<|&>>?|>&|<&)\S+$")
+_ARRAY_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\+?=$")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?\+?=")
 
 
@@ -223,6 +224,10 @@ def tokens(command: str) -> list[str]:
             i = _double_quoted(command, i + 1, word)
         elif ch == "`" or command.startswith(("$(", "${"), i):
             end = _span_end(command, i)
+            word.append(command[i:end])
+            i = end
+        elif ch == "(" and _ARRAY_ASSIGNMENT.match("".join(word)):  # args+=(--flag "$X"): one word
+            end = _span_end("$" + command[i:], 0) - 1 + i
             word.append(command[i:end])
             i = end
         else:

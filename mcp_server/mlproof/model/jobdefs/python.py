@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from mlproof.model.jobs import Job, Step, Trigger
 from mlproof.model.repofiles import RepoFiles, join
+from mlproof.model import pyast
 from mlproof.model.shell import logical_lines
 
 # The packages a scheduling file must import (SCHEDULE_CALLS[].needs, and Airflow): cheap to look for.
@@ -29,7 +30,6 @@ PYTHON_OPERATORS = {"PythonOperator", "PythonVirtualenvOperator", "BranchPythonO
                     "ShortCircuitOperator"}
 NO_OP_OPERATORS = {"EmptyOperator", "DummyOperator"}
 DISABLING_KWARGS = {"paused": True, "enabled": False, "active": False, "is_enabled": False}
-MAX_DETAIL = 200
 
 
 @dataclass(frozen=True)
@@ -81,42 +81,6 @@ def parse(source: RepoFiles) -> list[Job]:
     return jobs
 
 
-def _qualified(node: ast.AST, aliases: dict[str, str]) -> str:
-    """`np.x.y` -> "numpy.x.y" through the file's import aliases ("" for anything but names)."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Call):
-        return _qualified(node.func, aliases) + "()." + ".".join(reversed(parts)) if parts else ""
-    if not isinstance(node, ast.Name):
-        return ""
-    parts.append(aliases.get(node.id, node.id))
-    return ".".join(reversed(parts))
-
-
-def _literal(node: ast.AST | None) -> object:
-    try:
-        return ast.literal_eval(node) if node is not None else None
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return _NOT_LITERAL
-
-
-_NOT_LITERAL = object()
-
-
-def _source_text(node: ast.AST) -> str:
-    try:
-        text = ast.unparse(node)
-    except (ValueError, RecursionError):  # pragma: no cover - unparse of odd trees
-        text = ""
-    return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 3] + "..."
-
-
-def _keyword(call: ast.Call, name: str) -> ast.keyword | None:
-    return next((k for k in call.keywords if k.arg == name), None)
-
-
 class _Module:
     def __init__(self, source: RepoFiles, rel: str, tree: ast.Module):
         self.source = source
@@ -139,13 +103,15 @@ class _Module:
                 self.functions.setdefault(node.name, node)
         for node in tree.body:
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                value = _literal(node.value)
+                value = pyast.literal(node.value)
                 if isinstance(value, str):
                     self.constants[node.targets[0].id] = value
         self.calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+        self.assigned = {id(n.value): pyast.qualified(n.targets[0], {}) for n in ast.walk(tree)
+                         if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call) and len(n.targets) == 1}
 
     def name(self, node: ast.AST) -> str:
-        return _qualified(node, self.aliases)
+        return pyast.qualified(node, self.aliases)
 
     # --- Airflow ---------------------------------------------------------------------------------
 
@@ -177,7 +143,7 @@ class _Module:
                 owner = self._owner(dags, call)
                 owner.steps.extend(self._operator_steps(call, operator))
                 if operator == "TriggerDagRunOperator":
-                    target = _literal(_keyword(call, "trigger_dag_id").value) if _keyword(call, "trigger_dag_id") else None
+                    target = pyast.literal(pyast.keyword(call, "trigger_dag_id").value) if pyast.keyword(call, "trigger_dag_id") else None
                     if isinstance(target, str):
                         triggered.append((target, Trigger("upstream", self.rel, call.lineno, f"triggered by DAG {owner.name}")))
         for function in self.functions.values():
@@ -196,9 +162,9 @@ class _Module:
     def _dag_job(self, call: ast.Call | None, function_name: str, line: int | None = None) -> Job:
         dag_id = function_name
         if call is not None:
-            first = _literal(call.args[0]) if call.args else None
-            keyword = _keyword(call, "dag_id")
-            named = _literal(keyword.value) if keyword else None
+            first = pyast.literal(call.args[0]) if call.args else None
+            keyword = pyast.keyword(call, "dag_id")
+            named = pyast.literal(keyword.value) if keyword else None
             dag_id = named if isinstance(named, str) else first if isinstance(first, str) else dag_id
         job = Job("airflow", dag_id or posixpath.basename(self.rel), self.rel, line or (call.lineno if call else None))
         job.triggers.append(self._dag_trigger(call))
@@ -210,7 +176,7 @@ class _Module:
             return Trigger("other", self.rel, call.lineno if call else None, AIRFLOW_DEFAULT)
         value = keyword.value
         line = value.lineno
-        literal = _literal(value)
+        literal = pyast.literal(value)
         if isinstance(value, ast.Name) and value.id in self.constants:
             literal = self.constants[value.id]
         if literal is None:
@@ -221,15 +187,15 @@ class _Module:
             return Trigger("schedule", self.rel, line, literal)
         called = self.name(value.func).rsplit(".", 1)[-1] if isinstance(value, ast.Call) else ""
         if isinstance(value, (ast.List, ast.Tuple)) or called in ("Dataset", "Asset"):
-            return Trigger("upstream", self.rel, line, "datasets: " + _source_text(value))
-        return Trigger("schedule", self.rel, line, _source_text(value))
+            return Trigger("upstream", self.rel, line, "datasets: " + pyast.source_text(value))
+        return Trigger("schedule", self.rel, line, pyast.source_text(value))
 
     def _owner(self, dags: list[tuple[Job, range, str]], node: ast.AST) -> Job:
         """The DAG a task belongs to: the `with`/@dag body holding it, its `dag=` variable, else the first DAG."""
         inside = [(len(span), job) for job, span, _ in dags if node.lineno in span]
         if inside:
             return min(inside, key=lambda pair: pair[0])[1]
-        keyword = _keyword(node, "dag") if isinstance(node, ast.Call) else None
+        keyword = pyast.keyword(node, "dag") if isinstance(node, ast.Call) else None
         if keyword is not None and isinstance(keyword.value, ast.Name):
             for job, _, var in dags:
                 if var == keyword.value.id:
@@ -237,9 +203,9 @@ class _Module:
         return dags[0][0]
 
     def _operator_steps(self, call: ast.Call, operator: str) -> list[Step]:
-        task_id = _literal(_keyword(call, "task_id").value) if _keyword(call, "task_id") else None
+        task_id = pyast.literal(pyast.keyword(call, "task_id").value) if pyast.keyword(call, "task_id") else None
         name = f"{task_id if isinstance(task_id, str) else ''} ({operator})".strip()
-        strings = {k.arg: _literal(k.value) for k in call.keywords if k.arg}
+        strings = {k.arg: pyast.literal(k.value) for k in call.keywords if k.arg}
         lines = {k.arg: k.value.lineno for k in call.keywords if k.arg}
         command_key = next((k for k in ("bash_command", "command") if isinstance(strings.get(k), str)), None)
         image = strings.get("image") if isinstance(strings.get("image"), str) else ""
@@ -260,7 +226,7 @@ class _Module:
     def _task_function_steps(self, function: ast.FunctionDef | ast.AsyncFunctionDef, qualified: str) -> list[Step]:
         if qualified.endswith("task.bash"):
             returned = [n.value for n in ast.walk(function) if isinstance(n, ast.Return) and n.value is not None]
-            text = _literal(returned[0]) if returned else None
+            text = pyast.literal(returned[0]) if returned else None
             if isinstance(text, str):
                 return [Step(t, self.rel, ln, name=function.name) for ln, t in logical_lines(text, returned[0].lineno)]
         return [Step("", self.rel, function.lineno, name=function.name, file=self.rel)]
@@ -290,35 +256,47 @@ class _Module:
             value = call.args[position] if len(call.args) > position else None
             if not target_name and call.args and isinstance(call.args[0], ast.Name):
                 target_name = call.args[0].id
-        disabled = any(_literal(k.value) == v for k, v in ((_keyword(call, n), v) for n, v in DISABLING_KWARGS.items()) if k)
+        disabled = any(pyast.literal(k.value) == v for k, v in ((pyast.keyword(call, n), v) for n, v in DISABLING_KWARGS.items()) if k)
         if value is None:
             if not rule.unscheduled:
                 return None
             trigger = Trigger("manual", self.rel, call.lineno, rule.unscheduled)
         else:
-            literal = _literal(value)
-            detail = literal if isinstance(literal, str) else _source_text(value)
+            literal = pyast.literal(value)
+            detail = literal if isinstance(literal, str) else pyast.source_text(value)
             if rule.system == "apscheduler":
-                extras = [f"{k.arg}={_source_text(k.value)}" for k in call.keywords if k.arg not in ("id", "name", "trigger")]
-                detail = " ".join([detail] + extras)[:MAX_DETAIL]
+                extras = [f"{k.arg}={pyast.source_text(k.value)}" for k in call.keywords if k.arg not in ("id", "name", "trigger")]
+                detail = " ".join([detail] + extras)[:pyast.MAX_DETAIL]
             trigger = Trigger("schedule", self.rel, value.lineno, f"{keyword.arg}: {detail}" if keyword else detail, disabled=disabled)
         name = (target_name if rule.system == "apscheduler" and target_name else "") or self._job_name(call, rule)
         job = Job(rule.system, name, self.rel, call.lineno, [trigger])
         if rule.system == "aws-cdk":
-            targets = _keyword(call, "targets")
-            job.detail = f"target: {_source_text(targets.value)}" if targets else "target added elsewhere (add_target)"
+            targets = [pyast.source_text(pyast.keyword(call, "targets").value)] if pyast.keyword(call, "targets") else []
+            targets += [pyast.source_text(arg) for arg in self._added_targets(call)]
+            job.detail = f"target: {', '.join(targets)}" if targets else "target not declared here"
         else:
             job.steps.append(Step("", self.rel, call.lineno, name=name, file=self._flow_file(call, rule)))
         return job
 
+    def _added_targets(self, call: ast.Call) -> list[ast.AST]:
+        """Arguments of `rule.add_target(...)` calls on the variable this call is assigned to."""
+        variable = self.assigned.get(id(call))
+        targets = []
+        for other in self.calls:
+            func = other.func
+            if variable and isinstance(func, ast.Attribute) and func.attr == "add_target" and pyast.qualified(func.value, {}) == variable:
+                given = other.args[0] if other.args else pyast.keyword(other, "target")
+                targets.append(given.value if isinstance(given, ast.keyword) else given)
+        return [t for t in targets if t is not None]
+
     def _job_name(self, call: ast.Call, rule: ScheduleCall) -> str:
         for key in ("name", "display_name", "job_name", "id", "rule_name"):
-            keyword = _keyword(call, key)
-            value = _literal(keyword.value) if keyword else None
-            if isinstance(value, str):
+            keyword = pyast.keyword(call, key)
+            value = pyast.string_value(keyword.value) if keyword else ""
+            if value:
                 return value
-        if rule.system == "aws-cdk" and len(call.args) > 1 and isinstance(_literal(call.args[1]), str):
-            return _literal(call.args[1])  # construct id
+        if rule.system == "aws-cdk" and len(call.args) > 1 and pyast.string_value(call.args[1]):
+            return pyast.string_value(call.args[1])  # construct id
         if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name):
             return call.func.value.id
         return rule.suffix
@@ -328,15 +306,15 @@ class _Module:
         chained = call.func.value if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Call) else None
         for holder in filter(None, (call, chained)):  # flow.from_source(entrypoint=...).deploy(...)
             for key in ("entrypoint", "pipeline_package_path", "template_path"):
-                keyword = _keyword(holder, key)
-                value = _literal(keyword.value) if keyword else None
+                keyword = pyast.keyword(holder, key)
+                value = pyast.literal(keyword.value) if keyword else None
                 if isinstance(value, str):
                     candidate = join("", value.split(":")[0])
                     if self.source.has(candidate):
                         return candidate
         flow = call.func.value if isinstance(call.func, ast.Attribute) else None
         if rule.suffix == "build_from_flow":
-            keyword = _keyword(call, "flow")
+            keyword = pyast.keyword(call, "flow")
             flow = keyword.value if keyword else (call.args[0] if call.args else None)
         if isinstance(flow, ast.Name) and flow.id not in self.functions and flow.id in self.aliases:
             module = self.aliases[flow.id].rsplit(".", 1)[0]

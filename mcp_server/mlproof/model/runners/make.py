@@ -31,7 +31,10 @@ _RULE = re.compile(r"^([^:=#\t][^:=#]*?)\s*(::?)(?!=)\s*(.*)$")
 _TARGET_VARIABLE = re.compile(r"^[A-Za-z_][\w.-]*\s*(?:::?=|\?=|\+=|=)")
 _INCLUDE = re.compile(r"^(?:-|s)?include\s+(.+)$")
 _CONDITIONAL = re.compile(r"^(?:ifeq|ifneq|ifdef|ifndef|else|endif)\b")
-_REFERENCE = re.compile(r"\$(?:\(([^()$]*)\)|\{([^{}$]*)\}|([@<^*?%]))")
+_SUBSTITUTION = "\x01"  # stands for the `$` of a $(shell ...) turned into $(...) until expansion ends
+# A reference whose arguments are plain text or already-expanded parts (${...}, a marked $(shell ...)).
+_ARGUMENT = r"(?:[^()${}]|\x01\([^()]*\)|\$\{[^{}]*\})*"
+_REFERENCE = re.compile(rf"\$(?:\(({_ARGUMENT})\)|\{{({_ARGUMENT})\}}|([@<^*?%]))")
 
 
 @dataclass
@@ -159,7 +162,8 @@ def _assign(variables: dict[str, str], name: str, operator: str, value: str) -> 
 
 def _expand(text: str, variables: dict[str, str], automatic: dict[str, str]) -> str:
     """Make's variable expansion for plain references; functions and unknown names stay as written."""
-    return _expand_bounded(text, variables, automatic, 0, [MAX_REFERENCES])
+    expanded = _expand_bounded(text.replace("$$", "\0"), variables, automatic, 0, [MAX_REFERENCES])
+    return expanded.replace("\0", "$").replace(_SUBSTITUTION, "$")
 
 
 def _expand_bounded(text: str, variables: dict[str, str], automatic: dict[str, str], depth: int, budget: list[int]) -> str:
@@ -181,15 +185,20 @@ def _expand_bounded(text: str, variables: dict[str, str], automatic: dict[str, s
         if name == "CURDIR":
             return "."
         if name.startswith("shell "):
-            return f"$({name[6:]})"  # make runs it in a shell: the same as a command substitution
+            return f"{_SUBSTITUTION}({name[6:]})"  # make runs it in a shell: the same as a command substitution
         if " " in name or "," in name or name not in variables:
             # another function ($(wildcard ...)) or a variable the environment sets: kept as text the
             # shell reads as a parameter, never as a command
             return "${" + name + "}"
-        return _expand_bounded(variables[name], variables, automatic, depth + 1, budget)
+        return _expand_bounded(variables[name].replace("$$", "\0"), variables, automatic, depth + 1, budget)
 
-    expanded = _REFERENCE.sub(replace, text.replace("$$", "\0"))
-    return expanded[:MAX_EXPANDED].replace("\0", "$")
+    expanded = text
+    for _ in range(MAX_EXPANSION_DEPTH):  # innermost references first: $(strip $(shell ...)) takes two passes
+        replaced = _REFERENCE.sub(replace, expanded)[:MAX_EXPANDED]
+        if replaced == expanded:
+            break
+        expanded = replaced
+    return expanded
 
 
 def make_hops(repo: RepoFiles, cwd: str, args: list[str], parsed: dict[str, Makefile]) -> list[Hop] | None:

@@ -15,6 +15,7 @@ import posixpath
 import re
 from typing import Any
 
+from mlproof.model.pyast import string_value
 from mlproof.model.repofiles import RepoFiles, find_line, join
 from mlproof.model.runners.base import MAX_HOPS, MAX_RUNNER_DEPTH, Hop, enter, first_existing
 
@@ -204,21 +205,6 @@ def _invoke_task(path: str, tasks: dict, name: str, cwd: str, depth: int, done: 
             command = string_value(node.args[0])
             if command:
                 hops.append(Hop(path, node.lineno, command, TASK, cwd))
-
-
-def string_value(node: ast.AST) -> str:
-    """A string literal, or an f-string with its placeholders kept as written ("" otherwise)."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    if isinstance(node, ast.JoinedStr):
-        parts = []
-        for value in node.values:
-            if isinstance(value, ast.Constant):
-                parts.append(str(value.value))
-            elif isinstance(value, ast.FormattedValue):
-                parts.append("{" + ast.unparse(value.value) + "}")
-        return "".join(parts)
-    return ""
 
 
 # --- npm / yarn / pnpm ---------------------------------------------------------------------------

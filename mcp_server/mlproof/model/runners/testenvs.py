@@ -15,7 +15,8 @@ import shlex
 
 from mlproof.model.repofiles import RepoFiles, find_line, join
 from mlproof.model.runners.base import MAX_HOPS, MAX_RUNNER_DEPTH, Hop, enter, first_existing
-from mlproof.model.runners.tasks import _table, _toml_line, string_value
+from mlproof.model.pyast import string_value
+from mlproof.model.runners.tasks import _table, _toml_line
 
 TOX = "tox env"
 NOX = "nox session"
