@@ -508,3 +508,11 @@ def test_command_substitutions_run_too_and_path_helpers_are_not_reported():
     assert make_reaches[1].argv == ["echo", "$(python fit.py --version)", "${UNSET}", "${wildcard *.py}"]
     nested = resolve(files, "make -C sub")
     assert reached(nested) == [("git describe", None), ("echo", None)] and nested[1].argv[-1] == "$HOME"
+
+
+def test_make_paths_to_the_makefile_itself_are_its_directory():
+    files = {"ml/ui/build.py": "", "ml/fit.py": "", "ml/Makefile": (
+        "ROOT_DIR := $(shell dirname $(realpath $(firstword $(MAKEFILE_LIST))))\n"
+        "HERE := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))\n"
+        "all:\n\tcd $(ROOT_DIR)/ui && python build.py\n\tpython $(HERE)fit.py\n")}
+    assert reached(resolve(files, "make -C ml")) == [(None, "ml/ui/build.py"), (None, "ml/fit.py")]

@@ -61,7 +61,8 @@ class Reach:
     chain: list[Link]  # from the job step to the last hop, in order
     file: str | None = None  # repository-relative path of an executed file (Python module/script, notebook)
     tool: str | None = None  # an external tool invoked, normalised: "pytest", "dvc repro", "mlflow run", "kubectl apply" ...
-    argv: list[str] = field(default_factory=list)  # the final command's words (shlex), for signal matching
+    argv: list[str] = field(default_factory=list)  # the final command's words (shell words, after wrappers such as
+    #                                                `poetry run` or `python -m` are peeled off), for signal matching
     text: str = ""  # the final command line as written (for regex signals over commands)
 
 

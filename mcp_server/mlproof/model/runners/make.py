@@ -33,7 +33,8 @@ _INCLUDE = re.compile(r"^(?:-|s)?include\s+(.+)$")
 _CONDITIONAL = re.compile(r"^(?:ifeq|ifneq|ifdef|ifndef|else|endif)\b")
 _SUBSTITUTION = "\x01"  # stands for the `$` of a $(shell ...) turned into $(...) until expansion ends
 # A reference whose arguments are plain text or already-expanded parts (${...}, a marked $(shell ...)).
-_ARGUMENT = r"(?:[^()${}]|\x01\([^()]*\)|\$\{[^{}]*\})*"
+_ARGUMENT = r"(?:[^()${}]|\x01\([^()]*\)|\$\{(?:[^{}]|\$\{[^{}]*\})*\})*"
+_HERE = "\x02"  # stands for "this Makefile's directory": $(dir $(abspath $(lastword $(MAKEFILE_LIST)))) and kin
 _REFERENCE = re.compile(rf"\$(?:\(({_ARGUMENT})\)|\{{({_ARGUMENT})\}}|([@<^*?%]))")
 
 
@@ -163,7 +164,7 @@ def _assign(variables: dict[str, str], name: str, operator: str, value: str) -> 
 def _expand(text: str, variables: dict[str, str], automatic: dict[str, str]) -> str:
     """Make's variable expansion for plain references; functions and unknown names stay as written."""
     expanded = _expand_bounded(text.replace("$$", "\0"), variables, automatic, 0, [MAX_REFERENCES])
-    return expanded.replace("\0", "$").replace(_SUBSTITUTION, "$")
+    return expanded.replace("\0", "$").replace(_SUBSTITUTION, "$").replace(_HERE, ".")
 
 
 def _expand_bounded(text: str, variables: dict[str, str], automatic: dict[str, str], depth: int, budget: list[int]) -> str:
@@ -182,8 +183,9 @@ def _expand_bounded(text: str, variables: dict[str, str], automatic: dict[str, s
             return automatic.get(auto, match.group(0))
         if name in ("MAKE", "MAKE_COMMAND"):
             return "make"
-        if name == "CURDIR":
-            return "."
+        if name in ("CURDIR", "MAKEFILE_LIST") or _HERE in name:
+            # recipes run in the Makefile's directory, so every path to it is "." ($(dir ...) ends in "/")
+            return _HERE + ("/" if name.startswith("dir ") else "")
         if name.startswith("shell "):
             return f"{_SUBSTITUTION}({name[6:]})"  # make runs it in a shell: the same as a command substitution
         if " " in name or "," in name or name not in variables:
