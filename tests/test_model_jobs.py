@@ -375,6 +375,44 @@ def test_cloud_build_steps_and_trigger_outside_the_repository():
     assert job.steps[2].line == 10 and job.scheduled == []
 
 
+def test_cloud_build_recognised_by_content_under_any_name():
+    files = repo({
+        "deploy/retrain.yaml": """
+            # Cloud Build config, submitted with: gcloud builds submit --config deploy/retrain.yaml
+            steps:
+              - name: gcr.io/cloud-builders/gcloud
+                args: [ai, custom-jobs, create, --region=us-central1]
+              - name: python:3.11
+                entrypoint: python
+                args: [-m, pkg.train]
+            timeout: 3600s
+            """,
+        "ci/pipeline.json": '{\n  "steps": [\n    {"name": "python", "entrypoint": "pytest", "args": ["-q"]}\n  ]\n}\n',
+    })
+    jobs = {job.path: job for job in parse_jobs(files)}
+    assert set(jobs) == {"deploy/retrain.yaml", "ci/pipeline.json"}
+    job = jobs["deploy/retrain.yaml"]
+    assert job.system == "cloud-build" and job.line == 2
+    assert [(t.kind, t.detail) for t in job.triggers] == [("other", "build trigger defined outside the repository")]
+    assert commands(job) == ["gcloud ai custom-jobs create --region=us-central1", "python -m pkg.train"]
+    assert [s.line for s in job.steps] == [4, 7] and job.steps[1].image == "python:3.11"
+    assert commands(jobs["ci/pipeline.json"]) == ["pytest -q"]
+
+
+def test_yaml_with_steps_of_other_shapes_is_not_cloud_build():
+    files = repo({
+        "docs/tutorial.yaml": "steps:\n  - name: Install\n    run: pip install .\n",  # GitHub-style steps
+        "pipelines/build.yml": "pool: {vmImage: ubuntu-latest}\nsteps:\n  - script: make test\n    name: test\n",
+        "recipes/steps.yaml": "steps:\n  - name: wash\n  - name: cut\n",  # names, no builder step
+        "drone-like.yml": "kind: pipeline\nsteps:\n  - name: t\n    image: python\n    commands: [pytest]\n",
+        "nested.yaml": "build:\n  steps:\n    - name: gcr.io/cloud-builders/docker\n      args: [build, .]\n",
+        "commented.yaml": "# steps:\n#   - name: gcr.io/cloud-builders/docker\n#     args: [build, .]\nother: 1\n",
+    })
+    skipped: dict[str, str] = {}
+    assert [j for j in parse_jobs(files, skipped) if j.system == "cloud-build"] == []
+    assert skipped == {}
+
+
 def test_cloud_build_trigger_and_scheduler_declared_in_terraform():
     files = repo({"cloudbuild.yaml": "steps:\n  - name: python\n    args: [python, train.py]\n", "infra/main.tf": """
         resource "google_cloudbuild_trigger" "retrain" {

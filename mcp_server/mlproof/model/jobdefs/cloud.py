@@ -1,6 +1,8 @@
 """Cloud build services and cloud schedulers.
 
-- Google Cloud Build (cloudbuild*.yaml): steps (image, entrypoint, args, script). Its trigger
+- Google Cloud Build: steps (image, entrypoint, args, script). Found by name (cloudbuild*.yaml)
+  and by content: any YAML/JSON config whose top-level keys are all Cloud Build's and whose
+  `steps` run builder images (gcr.io/cloud-builders/...) or declare entrypoint/args. Its trigger
   lives outside the repository unless Terraform declares it (google_cloudbuild_trigger) or a
   Cloud Scheduler job runs it.
 - AWS CodeBuild (buildspec*.yml): phases.*.commands; the project is defined elsewhere.
@@ -33,7 +35,15 @@ SHELLS = {"bash", "sh", "/bin/bash", "/bin/sh", "/usr/bin/bash"}
 CLOUD_SDK_IMAGE = re.compile(r"cloud-builders/([\w.-]+)|cloudsdktool/|google/cloud-sdk")
 TEMPLATE_NEEDLES = ("ScheduleExpression", "Type: Schedule", '"Schedule"')
 GCLOUD_SCHEDULER = "gcloud scheduler jobs create"
-SNIFF = (((".yml", ".yaml", ".json"), TEMPLATE_NEEDLES),
+# Cloud Build configs under any name: the sniff is broad ("steps:"), the shape test below is strict.
+CLOUD_BUILD_NEEDLES = ("steps:", '"steps"')
+CLOUD_BUILD_KEYS = {"steps", "timeout", "queueTtl", "logsBucket", "options", "substitutions", "tags", "serviceAccount",
+                    "secrets", "availableSecrets", "artifacts", "images", "maven", "pythonPackages", "npmPackages",
+                    "goModules", "dynamicSubstitutions", "defaultLogsBucketBehavior"}
+CLOUD_BUILD_STEP_KEYS = {"name", "args", "env", "dir", "id", "waitFor", "entrypoint", "secretEnv", "volumes", "timeout",
+                         "script", "automapSubstitutions", "allowFailure", "allowExitCodes"}
+_TOP_LEVEL_STEPS = re.compile(r'^steps:|^[ \t]*"steps"[ \t]*:', re.M)  # checked before parsing: other files are never parsed
+SNIFF = (((".yml", ".yaml", ".json"), TEMPLATE_NEEDLES + CLOUD_BUILD_NEEDLES),
          ((".tf",), ("schedule_expression", "google_cloud_scheduler_job", "google_cloudbuild_trigger")),
          ((".sh", ".bash", ".yml", ".yaml"), (GCLOUD_SCHEDULER,)))
 SCHEDULE_TEMPLATE_TYPES = {"AWS::Events::Rule", "AWS::Scheduler::Schedule"}
@@ -46,7 +56,11 @@ _GCLOUD_SCHEDULER = re.compile(r"gcloud\s+(?:beta\s+)?scheduler\s+jobs\s+create\
 
 def parse(source: RepoFiles) -> list[Job]:
     build_triggers = _terraform_build_triggers(source)
-    jobs = [_cloud_build(source, rel, build_triggers.get(rel)) for rel in source.matching(CLOUD_BUILD)]
+    by_name = source.matching(CLOUD_BUILD)
+    by_content = [rel for rel in source.containing((".yml", ".yaml", ".json"), CLOUD_BUILD_NEEDLES)
+                  if rel not in by_name and _TOP_LEVEL_STEPS.search(source.text(rel) or "")
+                  and _looks_like_cloud_build(source.mapping(rel))]
+    jobs = [_cloud_build(source, rel, build_triggers.get(rel)) for rel in sorted(by_name + by_content)]
     jobs = [job for job in jobs if job]
     jobs.extend(job for job in (_codebuild(source, rel) for rel in source.matching(BUILDSPEC)) if job)
     jobs.extend(_template_schedules(source))
@@ -68,6 +82,18 @@ def _cloud_build(source: RepoFiles, rel: str, triggers: list[Trigger] | None) ->
         if isinstance(step, dict):
             job.steps.extend(_cloud_build_step(rel, step, steps.item_lines[index]))
     return job
+
+
+def _looks_like_cloud_build(doc: dict) -> bool:
+    """A config in Cloud Build's shape: only its top-level keys, and steps that are all builder
+    steps (an image `name` and only step keys), one of them a cloud builder or with entrypoint/args.
+    GitHub/Azure/Drone/Argo files with `steps:` fail on their own keys (run, uses, task, image, commands)."""
+    steps = doc.get("steps")
+    if not isinstance(steps, list) or not steps or not set(doc) <= CLOUD_BUILD_KEYS:
+        return False
+    if not all(isinstance(step, dict) and text_of(step.get("name")) and set(step) <= CLOUD_BUILD_STEP_KEYS for step in steps):
+        return False
+    return any(CLOUD_SDK_IMAGE.search(text_of(step.get("name"))) or "args" in step or "entrypoint" in step for step in steps)
 
 
 def _cloud_build_step(rel: str, step: dict, line: int | None) -> list[Step]:
