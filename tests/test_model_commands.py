@@ -516,3 +516,18 @@ def test_make_paths_to_the_makefile_itself_are_its_directory():
         "HERE := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))\n"
         "all:\n\tcd $(ROOT_DIR)/ui && python build.py\n\tpython $(HERE)fit.py\n")}
     assert reached(resolve(files, "make -C ml")) == [(None, "ml/ui/build.py"), (None, "ml/fit.py")]
+
+
+def test_batch_submitters_follow_the_script_wrap_and_stdin():
+    files = repo({
+        "hpc/train.slurm": "#!/bin/bash\n#SBATCH -p gpu\nsrun --ntasks 2 python -m pkg.train\n",
+        "hpc/job.lsf": "#BSUB -J x\npython src/pkg/evaluate.py\n",
+        "src/pkg/train.py": "", "src/pkg/evaluate.py": "",
+    })
+    reaches = resolve(files, "sbatch -p gpu --array=1-3 hpc/train.slurm lr=0.1")
+    assert reached(reaches) == [(None, "src/pkg/train.py")]
+    assert chain(reaches[0]) == [("ci.yml", 7, "runs"), ("hpc/train.slurm", 3, "script line"),
+                                 ("src/pkg/train.py", None, "python module")]
+    assert reached(resolve(files, 'sbatch --wrap="python -m pkg.train"')) == [(None, "src/pkg/train.py")]
+    assert reached(resolve(files, "bsub -n 4 < hpc/job.lsf")) == [(None, "src/pkg/evaluate.py")]
+    assert reached(resolve(files, "qsub -N x hpc/missing.pbs")) == [("qsub", None)]

@@ -893,3 +893,44 @@ def test_run_block_stops_at_a_top_level_exit():
                   python train.py
         """})
     assert commands(jobs_of(files)["retrain"]) == ['echo "retraining is paused"']
+
+
+# --- HPC batch scripts -------------------------------------------------------------------------------
+
+SLURM = """
+#!/bin/bash
+#SBATCH --job-name=finetune
+#SBATCH --partition=gpu --gres=gpu:1   # one GPU
+#SBATCH --begin=now+1hour
+
+module load cuda
+srun python -m pkg.train --epochs 3
+"""
+
+
+def test_slurm_pbs_and_lsf_scripts_are_manual_jobs_with_their_commands():
+    files = repo({
+        "hpc/train.slurm": SLURM,
+        "hpc/eval.pbs": "#!/bin/sh\n#PBS -N evaluate\n#PBS -l walltime=01:00:00\ncd $PBS_O_WORKDIR\npython eval.py\n",
+        "hpc/sweep.sh": "#BSUB -J sweep\n#BSUB -n 4\nbash run_sweep.sh\n",
+    })
+    jobs = jobs_of(files)
+    assert {name: job.system for name, job in jobs.items()} == {"finetune": "slurm", "evaluate": "pbs", "sweep": "lsf"}
+    slurm = jobs["finetune"]
+    assert (slurm.path, slurm.line) == ("hpc/train.slurm", 2)
+    assert [(t.kind, t.line, t.detail) for t in slurm.triggers] == [
+        ("manual", 2, "submitted by hand with sbatch (deferred start: now+1hour)")]
+    assert [(s.line, s.command) for s in slurm.steps] == [(6, "module load cuda"), (7, "srun python -m pkg.train --epochs 3")]
+    assert slurm.scheduled == []
+    assert commands(jobs["evaluate"]) == ["cd $PBS_O_WORKDIR", "python eval.py"]
+    assert jobs["evaluate"].triggers[0].detail == "submitted by hand with qsub"
+
+
+def test_sbatch_lines_that_are_not_a_batch_script_header_are_not_jobs():
+    files = repo({
+        "tools/make_jobs.sh": "#!/bin/bash\nfor lr in 1 2; do\ncat > job_$lr.sh <<EOF\n#SBATCH -J lr$lr\npython train.py\nEOF\ndone\n",
+        "late.sh": "#!/bin/bash\necho start\n#SBATCH --job-name=too-late\npython train.py\n",
+        "README.sh.md": "#SBATCH --job-name=doc\n",
+        "notes.sh": "# see #SBATCH options in the wiki\npython a.py\n",
+    })
+    assert parse_jobs(files) == []

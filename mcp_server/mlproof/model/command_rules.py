@@ -83,7 +83,10 @@ FILE_SERVERS = {("streamlit", "run"), ("fastapi", "run"), ("fastapi", "dev"), ("
 # Steps the job parsers write as references, not shell: GitHub `uses:`, CircleCI orbs, Azure tasks.
 STEP_REFERENCES = {"uses:", "orb:", "task:"}
 PYTHON_PROGRAM = re.compile(r"^(?:python(?:\d+(?:\.\d+)?)?|py|pypy3?|ipython3?)$")
-SHELL_PROGRAMS = {"bash", "sh", "zsh", "dash", "ksh", "sbatch", "qsub", "bsub"}
+SHELL_PROGRAMS = {"bash", "sh", "zsh", "dash", "ksh"}
+# HPC batch submitters: they run a script file (or a --wrap'ed / inline command) on a cluster node.
+BATCH_SUBMITTERS = {"sbatch", "qsub", "bsub"}
+BATCH_WRAP_OPTIONS = {"--wrap"}  # sbatch --wrap="python train.py"
 SOURCE_PROGRAMS = {"source", "."}
 PYTEST_SUBCOMMANDS = {("hatch", "test"), ("rye", "test")}  # project tools whose test command is pytest
 PROGRAM_VARIABLE_HINTS = ("pytest", "python", "pip", "make", "dvc", "poetry")  # $(PYTHON), ${PYTEST_CMD} ...

@@ -136,6 +136,7 @@ class _ShellState:
 _VARIABLE = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}|\$(\w+)")
 _PROGRAM_VARIABLE = re.compile(r"^\$[({]?(\w+)[)}]?$")
 _DIRNAME_OF_SCRIPT = re.compile(r"dirname\s+[\"']?\$(?:0|\{?BASH_SOURCE)")
+_STDIN_SCRIPT = re.compile(r"<\s*([\w./-]+)")  # bsub < job.lsf
 _APP_REFERENCE = re.compile(r"^([A-Za-z_][\w.]*):[\w.()]+$")
 
 
@@ -212,6 +213,8 @@ class _Walk:
             return self.python(argv, text, state, chain, depth, stack)
         if program in rules.SHELL_PROGRAMS or program in rules.SOURCE_PROGRAMS:
             return self.shell(argv, text, state, chain, depth, stack)
+        if program in rules.BATCH_SUBMITTERS:
+            return self.batch_submit(argv, text, state, chain, depth, stack)
         launcher = self.match_prefix(argv, rules.PYTHON_LAUNCHERS)
         if launcher:
             return self.launch(argv, launcher, text, state, chain, depth, stack)
@@ -453,6 +456,23 @@ class _Walk:
             return self.tool(chain, argv, text)
         shared = state if argv[0] in rules.SOURCE_PROGRAMS else None
         self.script(found, args[1:], argv, text, state, chain, depth, stack, shared)
+
+    def batch_submit(self, argv, text, state, chain, depth, stack):
+        """sbatch/qsub/bsub: the script among the options (the first word naming a repository file,
+        since option values are never files here), a --wrap'ed command, or bsub's `< script`."""
+        for index, word in enumerate(argv[1:], 1):
+            option, _, inline = word.partition("=")
+            if option in rules.BATCH_WRAP_OPTIONS:
+                wrapped = inline or (argv[index + 1] if index + 1 < len(argv) else "")
+                return self.line(wrapped, replace(state), chain, depth, stack)
+            found = self.find(word, state) if not word.startswith("-") else None
+            if found:
+                return self.script(found, argv[index + 1:], argv, text, state, chain, depth, stack)
+        stdin = _STDIN_SCRIPT.search(text)
+        found = self.find(stdin.group(1), state) if stdin else None
+        if found:
+            return self.script(found, [], argv, text, state, chain, depth, stack)
+        self.tool(chain, argv, text)
 
     def script(self, path, args, argv, text, state, chain, depth, stack, shared=None):
         """Follow a shell script's lines (comments and heredoc bodies skipped)."""

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping
 
-from mlproof.model.jobdefs import azure, circleci, cloud, github, gitlab, hosted, jenkins, kubernetes, platforms, python
+from mlproof.model.jobdefs import azure, batch, circleci, cloud, github, gitlab, hosted, jenkins, kubernetes, platforms, python
 from mlproof.model.jobs import Job
 from mlproof.model.repofiles import RepoFiles
 
-PARSERS = (github, gitlab, azure, jenkins, circleci, hosted, cloud, kubernetes, platforms, python)
+PARSERS = (github, gitlab, azure, jenkins, circleci, hosted, cloud, kubernetes, platforms, python, batch)
 
 
 SNIFF = tuple(group for parser in PARSERS for group in getattr(parser, "SNIFF", ()))  # (suffixes, needles) read for content
