@@ -934,3 +934,25 @@ def test_sbatch_lines_that_are_not_a_batch_script_header_are_not_jobs():
         "notes.sh": "# see #SBATCH options in the wiki\npython a.py\n",
     })
     assert parse_jobs(files) == []
+
+
+def test_implied_triggers_and_every_step_cite_a_line():
+    files = repo({
+        "azure-pipelines.yml": "pool: {vmImage: ubuntu-latest}\nsteps:\n  - script: pytest\n",
+        "Jenkinsfile": "pipeline {\n  agent any\n  stages {\n    stage('t') { steps { sh 'make test' } }\n  }\n}\n",
+        ".travis.yml": "language: python\nscript: pytest\n",
+        "cloudbuild.yaml": "steps:\n  - name: python\n    args: [python, train.py]\n",
+        "buildspec.yml": "version: 0.2\nphases:\n  build:\n    commands: [pytest]\n",
+        "anyscale/job.yaml": "name: fit\nentrypoint: python train.py\ncompute_config: gpu\n",
+        "prefect.yaml": "deployments:\n  - name: adhoc\n    entrypoint: flows/train.py:train\n",
+    })
+    jobs = parse_jobs(files)
+    assert len(jobs) == 7
+    for job in jobs:
+        assert job.line is not None and job.steps, job.name
+        assert all(isinstance(t.line, int) and t.path == job.path for t in job.triggers), job.name
+        assert all(isinstance(s.line, int) for s in job.steps), job.name
+    implied = {job.system: job.triggers[0].line == job.line for job in jobs if job.system != "azure-pipelines"}
+    assert all(implied.values()) and len(implied) == 6
+    azure = next(job for job in jobs if job.system == "azure-pipelines")
+    assert [(t.kind, t.line) for t in azure.triggers] == [("push", azure.line)]

@@ -18,7 +18,7 @@ TriggerKind = Literal["push", "pull_request", "schedule", "manual", "upstream", 
 class Trigger:
     kind: TriggerKind
     path: str  # repository-relative file that declares it
-    line: int | None
+    line: int | None  # an implied trigger (no trigger section) cites the line of the definition that implies it
     detail: str = ""  # cron expression, branch filter, upstream job name ...
     disabled: bool = False  # commented-out triggers are never parsed; this is for `enabled: false`, paused schedules ...
 

@@ -7,6 +7,7 @@ ordered by path and line.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterable, Mapping
 
 from mlproof.model.jobdefs import azure, batch, circleci, cloud, github, gitlab, hosted, jenkins, kubernetes, platforms, python
@@ -24,6 +25,9 @@ def parse_all(files: Mapping[str, str], skipped: dict[str, str] | None = None, s
     jobs: list[Job] = []
     for parser in PARSERS:
         jobs.extend(parser.parse(source))
+    for job in jobs:  # an implied trigger (no trigger section: push by default, outside the repository ...) cites the definition
+        job.triggers = [replace(t, line=job.line) if t.line is None and t.path == job.path else t for t in job.triggers]
+        job.steps = [replace(s, line=job.line) if s.line is None and s.path == job.path else s for s in job.steps]
     if skipped is not None:
         skipped.update(source.skipped)
     return sorted(jobs, key=lambda job: (job.path, job.line or 0, job.name))
