@@ -9,6 +9,7 @@ default (a multibranch pipeline or a webhook, configured on the server).
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from mlproof.model.shell import logical_lines
 
 SYSTEM = "jenkins"
 JENKINSFILE = re.compile(r"(?:^|/)(?:Jenkinsfile[^/]*|[^/]+\.jenkinsfile)$", re.I)
+MAX_JENKINSFILE = 256_000  # real Jenkinsfiles are a few kB; a larger one is generated or hostile
 PUSH_DETAIL = "SCM change build (multibranch pipeline or webhook, configured on the server)"
 _STRING = r"(?:'''|\"\"\"|'|\")"
 _STEP_CALL = re.compile(
@@ -30,6 +32,8 @@ TRIGGER_KIND = {"cron": "schedule", "parameterizedCron": "schedule", "pollSCM": 
 _DISABLED_WHEN = re.compile(r"\bwhen\s*\{\s*expression\s*\{\s*(?:return\s+)?false\s*\}\s*\}")
 _TRIGGERED_BY = re.compile(r"\btriggeredBy\s*(?:\(\s*)?(?:cause\s*:\s*)?")
 _DOCKER_IMAGE = re.compile(r"\bdocker\s*(?:\{[^{}]*?\bimage\s*(?:\(\s*)?|\s)(?=['\"])")
+_BRACE = re.compile(r"[{}]")
+_MASK_START = re.compile(r"//|/\*|['\"]")
 CAUSE_KIND = {"timertrigger": "schedule", "useridcause": "manual", "upstreamcause": "upstream", "scmtrigger": "push",
               "branchindexingcause": "push", "branchevent": "push"}
 
@@ -44,7 +48,7 @@ class _Literal:
 def parse(source: RepoFiles) -> list[Job]:
     jobs = []
     for rel in source.matching(JENKINSFILE):
-        text = source.text(rel)
+        text = source.text(rel, MAX_JENKINSFILE)
         if text:
             jobs.extend(_Jenkinsfile(rel, text).jobs())
     return jobs
@@ -57,49 +61,57 @@ class _Jenkinsfile:
         self.masked, literals = _mask(text)
         self.literals = {lit.start: lit for lit in literals}
         self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.block_ends = _block_ends(self.masked)
+        self.stages = self._stages()  # sorted by start; nested or disjoint, as braces are
+        self.parents = _innermost(self.stages, [start for _, start, _ in self.stages], strict=True)
 
     def line(self, index: int) -> int:
-        lo, hi = 0, len(self.line_starts) - 1
-        while lo < hi:  # binary search: the last line start <= index
-            mid = (lo + hi + 1) // 2
-            if self.line_starts[mid] <= index:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo + 1
+        return bisect.bisect_right(self.line_starts, index)
 
     def literal_at(self, index: int) -> _Literal | None:
         while index < len(self.masked) and self.masked[index].isspace():
             index += 1
         return self.literals.get(index)
 
+    def own(self, pattern: re.Pattern[str]) -> dict[int, re.Match[str]]:
+        """Stage index (-1: outside every stage) -> the first match of `pattern` in that stage's own code,
+        not in a nested stage: a stage's `when`/`agent` is not its child's."""
+        matches = list(pattern.finditer(self.masked))
+        owners = _innermost(self.stages, [m.start() for m in matches])
+        out: dict[int, re.Match[str]] = {}
+        for owner, match in zip(owners, matches):
+            out.setdefault(owner, match)
+        return out
+
     def jobs(self) -> list[Job]:
         triggers = self._triggers()
-        stages = self._stages()
-        default_image = self._image(0, len(self.masked))
+        images = {owner: self._literal_after(match) for owner, match in self.own(_DOCKER_IMAGE).items()}
+        causes = {owner: self._literal_after(match) for owner, match in self.own(_TRIGGERED_BY).items()}
+        disabled = self.own(_DISABLED_WHEN)
+        calls = [m for m in _STEP_CALL.finditer(self.masked) if self.literal_at(m.end())]
         by_stage: dict[int, list[Step]] = {}
-        for match in _STEP_CALL.finditer(self.masked):
+        for owner, match in zip(_innermost(self.stages, [m.start() for m in calls]), calls):
             literal = self.literal_at(match.end())
-            if not literal:
-                continue
-            owner = min((s for s in stages if s[1] <= match.start() < s[2]), key=lambda s: s[2] - s[1], default=None)
-            key = owner[1] if owner else -1
-            image = (self._image(owner[1], owner[2]) if owner else "") or default_image
+            name = self.stages[owner][0] if owner >= 0 else ""
+            image = (images.get(owner) if owner >= 0 else "") or images.get(-1, "")
             first, value = self.line(literal.start), literal.value
             if value.startswith("\n"):  # sh """<newline>...: the script starts on the next line
                 first, value = first + 1, value[1:]
             for line, command in logical_lines(value, first):
-                by_stage.setdefault(key, []).append(Step(command, self.rel, line, name=owner[0] if owner else "", image=image))
+                by_stage.setdefault(owner, []).append(Step(command, self.rel, line, name=name, image=image))
+        has_children = set(self.parents)
         jobs = []
-        for name, start, end in stages:
-            block = self.masked[start:end]
-            own = _restrict(triggers, start, end, self)
-            disabled = bool(_DISABLED_WHEN.search(_outer(block)))
-            if start in by_stage or not any(s[1] > start and s[2] <= end for s in stages if s[1] != start):
-                jobs.append(Job(SYSTEM, name, self.rel, self.line(start), own, by_stage.get(start, []), disabled=disabled))
+        for index, (name, start, _) in enumerate(self.stages):
+            if index in by_stage or index not in has_children:
+                jobs.append(Job(SYSTEM, name, self.rel, self.line(start), _restrict(triggers, causes.get(index, "")),
+                                by_stage.get(index, []), disabled=index in disabled))
         if -1 in by_stage or not jobs:
             jobs.append(Job(SYSTEM, "pipeline", self.rel, 1, triggers, by_stage.get(-1, [])))
         return jobs
+
+    def _literal_after(self, match: re.Match[str]) -> str:
+        literal = self.literal_at(match.end())
+        return literal.value if literal else ""
 
     def _triggers(self) -> list[Trigger]:
         triggers = []
@@ -130,46 +142,47 @@ class _Jenkinsfile:
             brace = self.masked.find("{", literal.end)
             if brace < 0 or self.masked[literal.end:brace].strip(" )\t\n"):
                 continue
-            out.append((literal.value, match.start(), _block_end(self.masked, brace)))
+            out.append((literal.value, match.start(), self.block_ends.get(brace, len(self.masked))))
         return out
 
-    def _image(self, start: int, end: int) -> str:
-        match = _DOCKER_IMAGE.search(_outer(self.masked[start:end]))
-        literal = self.literal_at(start + match.end()) if match else None
-        return literal.value if literal else ""
 
-
-def _restrict(triggers: list[Trigger], start: int, end: int, jenkinsfile: _Jenkinsfile) -> list[Trigger]:
+def _restrict(triggers: list[Trigger], cause: str) -> list[Trigger]:
     """`when { triggeredBy 'TimerTrigger' }` keeps only the matching trigger kind."""
-    match = _TRIGGERED_BY.search(_outer(jenkinsfile.masked[start:end]))
-    literal = jenkinsfile.literal_at(start + match.end()) if match else None
-    cause = literal.value.lower() if literal else ""
-    kind = next((k for name, k in CAUSE_KIND.items() if name in cause), None)
+    kind = next((k for name, k in CAUSE_KIND.items() if name in cause.lower()), None)
     return [t for t in triggers if t.kind == kind] if kind else triggers
 
 
-def _outer(block: str) -> str:
-    """The block with nested stage blocks blanked, so a stage's own `when`/`agent` is not its child's."""
-    out = list(block)
-    for match in _STAGE.finditer(block, 1):
-        brace = block.find("{", match.end())
-        if brace > 0:
-            end = _block_end(block, brace)
-            out[match.start():end] = " " * (end - match.start())
-    return "".join(out)
+def _block_ends(masked: str) -> dict[int, int]:
+    """Index of each `{` -> index after its matching `}` (one pass; an unclosed block runs to the end)."""
+    ends: dict[int, int] = {}
+    stack: list[int] = []
+    for match in _BRACE.finditer(masked):
+        if match.group() == "{":
+            stack.append(match.start())
+        elif stack:
+            ends[stack.pop()] = match.end()
+    return ends
 
 
-def _block_end(masked: str, brace: int) -> int:
-    depth = 0
-    for index in range(brace, len(masked)):
-        ch = masked[index]
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                return index + 1
-    return len(masked)
+def _innermost(stages: list[tuple[str, int, int]], positions: list[int], strict: bool = False) -> list[int]:
+    """For each position, the index of the innermost stage holding it (-1 for none), in one sweep.
+    `strict`: a stage's own start position belongs to its parent (to find parents)."""
+    order = sorted(range(len(positions)), key=positions.__getitem__)
+    owners = [-1] * len(positions)
+    stack: list[int] = []
+    next_stage = 0
+    for index in order:
+        position = positions[index]
+        while next_stage < len(stages) and (stages[next_stage][1] < position or
+                                            (not strict and stages[next_stage][1] == position)):
+            while stack and stages[stack[-1]][2] <= stages[next_stage][1]:
+                stack.pop()
+            stack.append(next_stage)
+            next_stage += 1
+        while stack and stages[stack[-1]][2] <= position:
+            stack.pop()
+        owners[index] = stack[-1] if stack else -1
+    return owners
 
 
 def _mask(text: str) -> tuple[str, list[_Literal]]:
@@ -177,9 +190,15 @@ def _mask(text: str) -> tuple[str, list[_Literal]]:
     out = list(text)
     literals: list[_Literal] = []
     i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if text.startswith("//", i) and (i == 0 or text[i - 1] != ":"):  # not the // of a URL outside strings
+    while True:
+        found = _MASK_START.search(text, i)
+        if not found:
+            break
+        i = found.start()
+        if text.startswith("//", i):
+            if i and text[i - 1] == ":":  # the // of a URL outside strings
+                i += 2
+                continue
             end = text.find("\n", i)
             end = n if end < 0 else end
             _blank(out, i, end)
@@ -189,32 +208,32 @@ def _mask(text: str) -> tuple[str, list[_Literal]]:
             end = n if end < 0 else end + 2
             _blank(out, i, end)
             i = end
-        elif ch in "'\"":
+        else:
+            ch = text[i]
             quote = text[i : i + 3] if text.startswith(ch * 3, i) else ch
             end = _string_end(text, i + len(quote), quote)
             literals.append(_Literal(i, end, text[i + len(quote) : end - len(quote)]))
             _blank(out, i + len(quote), end - len(quote))
             i = end
-        else:
-            i += 1
     return "".join(out), literals
 
 
 def _string_end(text: str, i: int, quote: str) -> int:
-    n = len(text)
-    while i < n:
-        if text[i] == "\\":
-            i += 2
-            continue
-        if text.startswith(quote, i):
-            return i + len(quote)
-        if len(quote) == 1 and text[i] == "\n":
-            return i  # an unterminated one-line string ends at the line
-        i += 1
-    return n
+    """Index after the closing quote; an unterminated one-line string ends at its line, a triple-quoted one at the end."""
+    body = _STRING_BODY[quote].match(text, i)
+    end = body.end()
+    return end + len(quote) if text.startswith(quote, end) else end
 
 
 def _blank(out: list[str], start: int, end: int) -> None:
-    for index in range(start, end):
-        if out[index] != "\n":
-            out[index] = " "
+    out[start:end] = _NOT_NEWLINE.sub(" ", "".join(out[start:end]))
+
+
+# String bodies: escapes skip a character; a one-line string stops at a newline, a triple-quoted one
+# at three quotes.
+_STRING_BODY = {
+    q: re.compile(rf"(?:[^\\{q}\n]|\\[\s\S])*") for q in ("'", '"')
+} | {
+    q * 3: re.compile(rf"(?:[^\\{q}]|\\[\s\S]|{q}(?!{q}{q}))*") for q in ("'", '"')
+}
+_NOT_NEWLINE = re.compile(r"[^\n]")
