@@ -20,6 +20,7 @@ from mlproof.model.yamldata import as_list, text_of
 SYSTEM = "azure-pipelines"
 PIPELINE_PATH = re.compile(r"(?:^|/)azure-pipelines[^/]*\.ya?ml$|^\.azure-pipelines/.+\.ya?ml$|^\.azuredevops/.+\.ya?ml$", re.I)
 MAX_TEMPLATE_DEPTH = 6
+MAX_TEMPLATE_USES = 200  # template inclusions per pipeline: reuse is normal, a fan-out of self-references is not
 SCRIPT_KEYS = ("script", "bash", "pwsh", "powershell")
 # Task inputs that hold an inline script, and those that name a script file (with the interpreter that runs it).
 INLINE_INPUTS = ("inlineScript", "script", "inline")
@@ -137,6 +138,14 @@ class _Pipeline:
         self.source = source
         self.rel = rel
         self.triggers = triggers
+        self.template_uses = MAX_TEMPLATE_USES
+
+    def include(self, template: str | None, depth: int) -> bool:
+        """Whether a template reference may be expanded here (it exists, depth and use budgets hold)."""
+        if not template or not self.source.has(template) or depth >= MAX_TEMPLATE_DEPTH or self.template_uses <= 0:
+            return False
+        self.template_uses -= 1
+        return True
 
     def jobs(self, doc: dict) -> list[Job]:
         extends = doc.get("extends")
@@ -177,7 +186,7 @@ class _Pipeline:
         return out
 
     def _included(self, template: str, prefix: str, triggers: list[Trigger], depth: int) -> list[Job]:
-        if not self.source.has(template) or depth >= MAX_TEMPLATE_DEPTH:
+        if not self.include(template, depth):
             return []
         return self._from_scope(template, self.source.mapping(template), prefix, triggers, depth + 1)
 
@@ -209,7 +218,7 @@ class _Pipeline:
             name = text_of(step.get("displayName")) or text_of(step.get("name"))
             cwd = _dir(step.get("workingDirectory"))
             template = _template_path(rel, step.get("template"))
-            if template and depth < MAX_TEMPLATE_DEPTH and self.source.has(template):
+            if self.include(template, depth):
                 out.extend(self._steps(template, self.source.mapping(template).get("steps"), image, depth + 1))
                 continue
             for key in SCRIPT_KEYS:

@@ -96,7 +96,9 @@ class _Config:
         result.steps = self._steps(job.get("steps"), image, cwd, 0, set())
         return result
 
-    def _steps(self, steps: Any, image: str, cwd: str, depth: int, stack: set[str]) -> list[Step]:
+    def _steps(self, steps: Any, image: str, cwd: str, depth: int, expanded: set[str]) -> list[Step]:
+        """A job's steps; each reusable command is expanded once per job (`expanded` is shared by the
+        whole job), so cycles stop and commands calling commands cannot multiply the same steps."""
         out: list[Step] = []
         items = steps if isinstance(steps, list) else []
         for index, step in enumerate(items):
@@ -112,11 +114,12 @@ class _Config:
             elif name in ("when", "unless") and isinstance(config, dict):
                 switched_off = config.get("condition") is (False if name == "when" else True)
                 if not switched_off:
-                    out.extend(self._steps(config.get("steps"), image, cwd, depth + 1, stack))
-            elif name in self.commands and name not in stack and depth < MAX_COMMAND_DEPTH:
+                    out.extend(self._steps(config.get("steps"), image, cwd, depth + 1, expanded))
+            elif name in self.commands and name not in expanded and depth < MAX_COMMAND_DEPTH:
+                expanded.add(name)
                 command = self.commands[name]
                 nested = command.get("steps") if isinstance(command, dict) else None
-                out.extend(self._steps(nested, image, cwd, depth + 1, stack | {name}))
+                out.extend(self._steps(nested, image, cwd, depth + 1, expanded))
             elif name and name not in BUILT_IN_STEPS and "/" in name:
                 out.append(Step(f"orb: {name}", self.rel, line, name=name, image=image))
         return out

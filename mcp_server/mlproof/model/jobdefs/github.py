@@ -168,7 +168,9 @@ def _clean_dir(value: Any) -> str:
     return join("", text)
 
 
-def _steps(source: RepoFiles, rel: str, steps: Any, image: str, cwd: str, depth: int, stack: set[str]) -> list[Step]:
+def _steps(source: RepoFiles, rel: str, steps: Any, image: str, cwd: str, depth: int, inlined: set[str]) -> list[Step]:
+    """A job's steps; local composite actions and reusable workflows are inlined once per job (`inlined`
+    is shared by the whole job: cycles stop, and fan-out cannot multiply the same steps)."""
     out: list[Step] = []
     if not isinstance(steps, list):
         return out
@@ -186,9 +188,9 @@ def _steps(source: RepoFiles, rel: str, steps: Any, image: str, cwd: str, depth:
         if not uses:
             continue
         if uses.startswith("./") and depth < MAX_INLINE_DEPTH:
-            inlined = _composite_steps(source, posixpath.normpath(uses), depth + 1, stack)
-            if inlined is not None:
-                out.extend(inlined)
+            composite = _composite_steps(source, posixpath.normpath(uses), depth + 1, inlined)
+            if composite is not None:
+                out.extend(composite)
                 continue
         if uses.startswith("docker://"):
             out.append(_docker_step(step, rel, uses, name))
@@ -208,27 +210,29 @@ def _docker_step(step: dict, rel: str, uses: str, name: str) -> Step:
     return Step(command or f"uses: {uses}", rel, step.line_of("uses"), name=name, image=uses[len("docker://"):])
 
 
-def _composite_steps(source: RepoFiles, action_dir: str, depth: int, stack: set[str]) -> list[Step] | None:
-    """Steps of a local composite action (None when it is not one we can read)."""
+def _composite_steps(source: RepoFiles, action_dir: str, depth: int, inlined: set[str]) -> list[Step] | None:
+    """Steps of a local composite action (None when it is not one we can read, or already inlined)."""
     for candidate in (join(action_dir, "action.yml"), join(action_dir, "action.yaml")):
-        if source.has(candidate) and candidate not in stack:
+        if source.has(candidate) and candidate not in inlined:
             runs = source.mapping(candidate).get("runs")
             if isinstance(runs, dict) and text_of(runs.get("using")) == "composite":
-                return _steps(source, candidate, runs.get("steps"), "", "", depth, stack | {candidate})
+                inlined.add(candidate)
+                return _steps(source, candidate, runs.get("steps"), "", "", depth, inlined)
     return None
 
 
-def _workflow_steps(source: RepoFiles, callee: str, depth: int, stack: set[str]) -> list[Step]:
-    """Every step of every job of a local reusable workflow (bounded; cycles stop)."""
-    if callee in stack or depth > MAX_INLINE_DEPTH or not source.has(callee):
+def _workflow_steps(source: RepoFiles, callee: str, depth: int, inlined: set[str]) -> list[Step]:
+    """Every step of every job of a local reusable workflow (bounded; each file inlined once)."""
+    if callee in inlined or depth > MAX_INLINE_DEPTH or not source.has(callee):
         return []
+    inlined.add(callee)
     doc = source.mapping(callee)
     steps: list[Step] = []
     for job in _jobs(doc).values():
         nested = _local_workflow(job)
         if nested:
-            steps.extend(_workflow_steps(source, nested, depth + 1, stack | {callee}))
+            steps.extend(_workflow_steps(source, nested, depth + 1, inlined))
         else:
             steps.extend(_steps(source, callee, job.get("steps"), _image(job.get("container")),
-                                _working_dir(job) or _working_dir(doc), depth, stack | {callee}))
+                                _working_dir(job) or _working_dir(doc), depth, inlined))
     return steps

@@ -53,11 +53,12 @@ class _Pipeline:
 
     def jobs(self) -> list[Job]:
         out = []
+        resolved: dict[str, YMap] = {}  # templates shared by many jobs are merged once
         for name, job in self.config.items():
             if name in RESERVED or name.startswith(".") or not isinstance(job, dict):
                 continue  # keywords and hidden (template) jobs never run by themselves
             if any(k in job for k in ("script", "trigger", "extends", "run")):
-                out.append(self._job(name, _extended(self.config, self.origin, name, 0, {name})))
+                out.append(self._job(name, _extended(self.config, self.origin, name, 0, {name}, resolved)))
         return out
 
     def _job(self, name: str, job: YMap) -> Job:
@@ -116,22 +117,27 @@ def _local_includes(source: RepoFiles, value: Any) -> list[str]:
     return out
 
 
-def _extended(config: dict, origin: dict[str, str], name: str, depth: int, stack: set[str]) -> YMap:
+def _extended(config: dict, origin: dict[str, str], name: str, depth: int, stack: set[str],
+              resolved: dict[str, YMap]) -> YMap:
     """The job with its `extends:` parents merged in (deep merge, the job's own keys win).
 
     `key_files` on the result says which file each top-level key came from, so a script
-    inherited from a template in an included file cites that file."""
+    inherited from a template in an included file cites that file. `resolved` memoises each
+    name's result: a diamond or a wide fan-out of templates is merged once per name, not per path."""
+    if name in resolved:
+        return resolved[name]
     job = config[name]
     merged = YMap(getattr(job, "line", None))
     merged.key_files = {}
     for parent_name in (str(p) for p in as_list(job.get("extends"))):
         if isinstance(config.get(parent_name), dict) and parent_name not in stack and depth < MAX_EXTENDS_DEPTH:
-            merged = _deep_merge(merged, _extended(config, origin, parent_name, depth + 1, stack | {parent_name}))
+            merged = _deep_merge(merged, _extended(config, origin, parent_name, depth + 1, stack | {parent_name}, resolved))
     own = YMap(getattr(job, "line", None))
     own.update(job)
     own.key_lines = dict(getattr(job, "key_lines", {}))
     own.key_files = {key: origin.get(name, ROOT) for key in job}
-    return _deep_merge(merged, own)
+    resolved[name] = _deep_merge(merged, own)
+    return resolved[name]
 
 
 def _deep_merge(base: YMap, over: YMap) -> YMap:
