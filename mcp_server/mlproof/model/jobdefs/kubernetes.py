@@ -27,6 +27,7 @@ PAC_ON_EVENT = "pipelinesascode.tekton.dev/on-event"  # Pipelines-as-Code: the e
 PAC_EVENT_KIND = {"push": "push", "pull_request": "pull_request", "incoming": "other"}
 _TEMPLATE_LINE = re.compile(r"^\s*\{\{.*\}\}\s*$")
 _TEMPLATE_INLINE = re.compile(r"\{\{.*?\}\}")
+_UNQUOTED_TEMPLATE = re.compile(r"^[ \t]*(?:-[ \t]+)*(?:[\w.-]+:[ \t]+)?\{\{", re.M)  # a value or line that starts with {{
 PLACEHOLDER = "TEMPLATED"
 MAX_TEMPLATE_WALK = 5_000  # template references followed per workflow
 
@@ -69,15 +70,16 @@ def _with_template_values(source: RepoFiles, rel: str, jobs: list[Job]) -> list[
 
 def _documents(source: RepoFiles, rel: str) -> list[Any]:
     docs = source.yaml(rel)
-    if docs:
-        return docs
     text = source.text(rel) or ""
+    if docs and not _UNQUOTED_TEMPLATE.search(text):
+        return docs  # plain YAML, or templates only inside quoted strings (Argo's "{{inputs.parameters.x}}")
     if "{{" not in text:
-        return []
-    docs = yamldata.try_load_all(_detemplate(text)) or []
-    if docs:
+        return docs
+    # `schedule: {{ .Values.cron }}` is valid YAML (a nested flow mapping), yet means a templated string
+    templated = yamldata.try_load_all(_detemplate(text)) or []
+    if templated:
         source.skipped.pop(rel, None)  # readable once the Helm directives are blanked
-    return docs
+    return templated or docs
 
 
 def _detemplate(text: str) -> str:
@@ -86,8 +88,9 @@ def _detemplate(text: str) -> str:
     for line in text.split("\n"):
         if _TEMPLATE_LINE.match(line):
             lines.append("")
-        else:
-            lines.append(_TEMPLATE_INLINE.sub(PLACEHOLDER, line))
+        else:  # only up to the last `}}`: an opening `{{` with no close after it would make the search quadratic
+            closed = line.rfind("}}") + 2
+            lines.append(_TEMPLATE_INLINE.sub(PLACEHOLDER, line[:closed]) + line[closed:] if closed > 1 else line)
     return "\n".join(lines)
 
 
