@@ -61,7 +61,7 @@ def parse_jobs(files: Mapping[str, str], skipped: dict[str, str] | None = None,
     multi-pattern prefilter already knows which files hold one of those needles passes them as
     `sniffed`, and no other file is read for content. A candidate that cannot be read as data
     (too large, not valid YAML/Python, over the alias budget) is left out and, when `skipped` is
-    given, recorded there as path -> reason.
+    given, recorded there as path -> reason; so is a file only partly read (a job cut at its step cap).
     """
     from mlproof.model.jobdefs import parse_all  # the per-system parsers build on the classes above
 

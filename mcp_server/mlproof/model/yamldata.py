@@ -21,6 +21,7 @@ import yaml
 MAX_BYTES = 1_000_000  # no CI or job definition is near this; a larger file is data or an attack
 MAX_NODES = 100_000  # per document, counting every alias expansion
 MAX_DEPTH = 60
+MAX_ESTIMATED_NODES = MAX_NODES * 3 // 2  # lines + commas + colons: about one per node, more for prose
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BOOL = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
@@ -65,6 +66,8 @@ def load_all(text: str) -> list[Any]:
     """Every document of `text` as located data. Raises yaml.YAMLError or YamlTooLarge."""
     if len(text) > MAX_BYTES:
         raise YamlTooLarge("file too large")
+    if _estimated_nodes(text) > MAX_ESTIMATED_NODES:  # refuse before composing: composing is the slow part
+        raise YamlTooLarge("too many nodes")
     docs = []
     try:
         for node in yaml.compose_all(text, Loader=_Loader):
@@ -75,6 +78,11 @@ def load_all(text: str) -> list[Any]:
     except RecursionError as err:  # nesting deeper than the parser's own stack
         raise YamlTooLarge("nested too deeply") from err
     return docs
+
+
+def _estimated_nodes(text: str) -> int:
+    """A cheap estimate of the node count: block and flow nodes are almost always separated by one of these."""
+    return text.count("\n") + text.count(",") + text.count(":")
 
 
 def try_load_all(text: str) -> list[Any] | None:

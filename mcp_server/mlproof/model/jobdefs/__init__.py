@@ -14,6 +14,7 @@ from mlproof.model.jobdefs import azure, batch, circleci, cloud, github, gitlab,
 from mlproof.model.jobs import Job
 from mlproof.model.repofiles import RepoFiles
 
+MAX_STEPS = 2_000  # steps kept per job: real jobs have tens; a generated or hostile file is cut here, and says so
 PARSERS = (github, gitlab, azure, jenkins, circleci, hosted, cloud, kubernetes, platforms, python, batch)
 
 
@@ -25,7 +26,11 @@ def parse_all(files: Mapping[str, str], skipped: dict[str, str] | None = None, s
     jobs: list[Job] = []
     for parser in PARSERS:
         jobs.extend(parser.parse(source))
-    for job in jobs:  # an implied trigger (no trigger section: push by default, outside the repository ...) cites the definition
+    for job in jobs:
+        if len(job.steps) > MAX_STEPS:
+            del job.steps[MAX_STEPS:]
+            source.skipped.setdefault(job.path, f"partly read: only the first {MAX_STEPS:,} steps of a job kept")
+        # an implied trigger (no trigger section: push by default, defined outside the repository ...) cites the definition
         job.triggers = [replace(t, line=job.line) if t.line is None and t.path == job.path else t for t in job.triggers]
         job.steps = [replace(s, line=job.line) if s.line is None and s.path == job.path else s for s in job.steps]
     if skipped is not None:

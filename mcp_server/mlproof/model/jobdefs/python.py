@@ -25,6 +25,7 @@ NEEDLES = ("airflow", "prefect", "aiplatform", "azure", "sagemaker", "kfp", "aps
 SNIFF = (((".py",), NEEDLES),)
 AIRFLOW_PRESETS = {"@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly", "@annually", "@midnight"}
 AIRFLOW_DEFAULT = "no schedule argument (Airflow 2 default: daily; Airflow 3: none)"
+MAX_DAGS = 500  # DAG definitions read per file (each task is matched against them)
 SCHEDULE_KWARGS = ("schedule", "schedule_interval", "timetable")
 PYTHON_OPERATORS = {"PythonOperator", "PythonVirtualenvOperator", "BranchPythonOperator", "ExternalPythonOperator",
                     "ShortCircuitOperator"}
@@ -90,7 +91,8 @@ class _Module:
         self.roots: set[str] = set()
         self.constants: dict[str, str] = {}
         self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
-        for node in ast.walk(tree):
+        self.nodes = list(ast.walk(tree))  # walked once: a large module makes every walk count
+        for node in self.nodes:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     self.aliases[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
@@ -106,8 +108,8 @@ class _Module:
                 value = pyast.literal(node.value)
                 if isinstance(value, str):
                     self.constants[node.targets[0].id] = value
-        self.calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
-        self.assigned = {id(n.value): pyast.qualified(n.targets[0], {}) for n in ast.walk(tree)
+        self.calls = [n for n in self.nodes if isinstance(n, ast.Call)]
+        self.assigned = {id(n.value): pyast.qualified(n.targets[0], {}) for n in self.nodes
                          if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call) and len(n.targets) == 1}
 
     def name(self, node: ast.AST) -> str:
@@ -117,7 +119,9 @@ class _Module:
 
     def airflow_dags(self) -> tuple[list[Job], list[tuple[str, Trigger]]]:
         dags: list[tuple[Job, range, str]] = []  # job, line range it owns, variable bound to it
-        for node in ast.walk(self.tree):
+        for node in self.nodes:
+            if len(dags) >= MAX_DAGS:
+                break
             if isinstance(node, (ast.With, ast.AsyncWith)):
                 for item in node.items:
                     if isinstance(item.context_expr, ast.Call) and self._is_dag(item.context_expr):
