@@ -956,3 +956,68 @@ def test_implied_triggers_and_every_step_cite_a_line():
     assert all(implied.values()) and len(implied) == 6
     azure = next(job for job in jobs if job.system == "azure-pipelines")
     assert [(t.kind, t.line) for t in azure.triggers] == [("push", azure.line)]
+
+
+# --- hostile inputs: each would take minutes if a parser went quadratic or exponential ----------------
+# The sizes are chosen so that a linear parser finishes at once and a quadratic one does not; the tests
+# check what is found, never how long it took.
+
+def test_jenkinsfile_with_thousands_of_unclosed_stages_is_read_in_one_pass():
+    stages = "".join(f"stage('s{i}') {{ steps {{ sh 'python s{i}.py' \n" for i in range(3000))
+    jobs = parse_jobs({"Jenkinsfile": "pipeline { triggers { cron('H 2 * * *') }\n stages {\n" + stages})
+    assert len(jobs) == 3000  # every stage is unclosed, so each nests in the one before: each is still a job
+    assert [(s.command, s.line) for s in jobs[-1].steps] == [("python s2999.py", 3002)]
+    assert all(len(job.steps) == 1 for job in jobs) and jobs[0].scheduled[0].detail == "H 2 * * *"
+
+
+def test_oversized_jenkinsfile_is_recorded_not_parsed():
+    skipped: dict[str, str] = {}
+    text = "pipeline { stages { stage('t') { steps { sh 'pytest' } } } }\n" + "// padding\n" * 30_000
+    assert parse_jobs({"Jenkinsfile": text}, skipped) == []
+    assert skipped == {"Jenkinsfile": "too large to parse"}
+
+
+def test_helm_template_with_endless_open_braces_is_blanked_in_linear_time():
+    text = "kind: CronJob\nspec:\n  schedule: {{ .Values.cron | quote }}\n  # " + "{{ " * 100_000 + "\n"
+    argo = ("kind: CronWorkflow\nspec:\n  schedule: '0 1 * * *'\n  workflowSpec:\n    templates:\n      - name: fit\n"
+            "        container: {image: t, command: [python, fit.py, --lr, '{{workflow.parameters.lr}}']}\n")
+    jobs = parse_jobs({"chart/templates/cron.yaml": text, "argo/fit.yaml": argo})
+    assert [(j.system, [t.detail for t in j.triggers]) for j in jobs] == [
+        ("argo-cronworkflow", ["0 1 * * *"]), ("kubernetes-cronjob", ["{{ .Values.cron | quote }}"])]
+    assert commands(jobs[0]) == ["python fit.py --lr '{{workflow.parameters.lr}}'"]  # quoted templates stay as written
+
+
+def test_reusable_workflows_fanning_out_inline_each_file_once_per_job():
+    files = {f".github/workflows/w{i}.yml": "on: [push, workflow_call]\njobs:\n" + "".join(
+        f"  j{k}:\n    uses: ./.github/workflows/w{i + 1}.yml\n" for k in range(30)) for i in range(4)}
+    files[".github/workflows/w4.yml"] = "on: workflow_call\njobs:\n  leaf:\n    steps:\n      - run: pytest\n"
+    caller = next(j for j in parse_jobs(files) if j.path == ".github/workflows/w0.yml" and j.name == "j0")
+    assert [(s.command, s.path) for s in caller.steps] == [("pytest", ".github/workflows/w4.yml")]
+
+
+def test_self_referencing_templates_and_commands_stay_bounded():
+    files = {
+        "azure-pipelines.yml": "steps:\n  - template: t.yml\n",
+        "t.yml": "steps:\n" + "  - template: t.yml\n" * 50 + "  - script: pytest\n",
+        ".circleci/config.yml": "version: 2.1\ncommands:\n" + "".join(
+            f"  c{i}:\n    steps: [" + ", ".join(f"c{k}" for k in range(30) if k != i) + f", {{run: python c{i}.py}}]\n"
+            for i in range(30)) + "jobs:\n  t:\n    steps: [c0]\nworkflows:\n  w:\n    jobs: [t]\n",
+        ".gitlab-ci.yml": "".join(f".h{i}:\n  extends: [" + ", ".join(f".h{k}" for k in range(20) if k != i) + "]\n"
+                                  for i in range(20)) + ".h0:\n  script: [pytest]\nj:\n  extends: [.h1, .h2]\n",
+    }
+    jobs = {job.system: job for job in parse_jobs(files)}
+    azure = commands(jobs["azure-pipelines"])
+    assert set(azure) == {"pytest"} and 0 < len(azure) <= 200
+    circle = commands(jobs["circleci"])
+    assert len(circle) == len(set(circle)) and "python c0.py" in circle and len(circle) <= 30
+    assert commands(jobs["gitlab-ci"]) == ["pytest"]
+
+
+def test_yaml_of_tiny_nodes_is_refused_before_composing_and_long_jobs_are_cut():
+    tiny = "- a\n" * 200_000
+    run_block = "on: push\njobs:\n  big:\n    steps:\n      - run: |\n" + "          python step.py\n" * 2_500
+    skipped: dict[str, str] = {}
+    jobs = parse_jobs({".github/workflows/tiny.yml": tiny, ".github/workflows/big.yml": run_block}, skipped)
+    assert [len(job.steps) for job in jobs] == [2_000]
+    assert skipped == {".github/workflows/tiny.yml": "not readable as YAML within the size and alias budget",
+                       ".github/workflows/big.yml": "partly read: only the first 2,000 steps of a job kept"}
