@@ -531,3 +531,25 @@ def test_batch_submitters_follow_the_script_wrap_and_stdin():
     assert reached(resolve(files, 'sbatch --wrap="python -m pkg.train"')) == [(None, "src/pkg/train.py")]
     assert reached(resolve(files, "bsub -n 4 < hpc/job.lsf")) == [(None, "src/pkg/evaluate.py")]
     assert reached(resolve(files, "qsub -N x hpc/missing.pbs")) == [("qsub", None)]
+
+
+def test_hostile_command_lines_are_read_in_bounded_time():
+    files = {"Makefile": "test:\n\tpytest\n", "x/Makefile": "test:\n\tpytest\n"}
+    resolver = CommandResolver(files, {})
+    nested = "echo " + "$(" * 20_000 + "python train.py" + ")" * 20_000  # once a RecursionError
+    assert reached(resolver.resolve(nested, "ci.yml", 1))[-1] == ("echo", None)
+    grouped = "( pytest" + ")" * 50_000
+    assert reached(resolver.resolve(grouped, "ci.yml", 1)) == [("pytest", None)]
+    many_dirs = "make " + "-C x " * 20_000 + "test"  # only the first words of a command are read
+    assert reached(resolver.resolve(many_dirs, "ci.yml", 1)) == [("make", None)]
+
+
+def test_thousands_of_continued_lines_join_in_linear_time():
+    from mlproof.model.shell import MAX_JOINED, logical_lines
+
+    text = "python train.py \\\n" * 20_000 + "--done\n"
+    lines = logical_lines(text)
+    assert [number for number, _ in lines[:3]] == [1, 2 + MAX_JOINED, 3 + 2 * MAX_JOINED]
+    assert all(line.startswith("python train.py python train.py") for _, line in lines[:-1])
+    open_quote = "echo 'start\n" + "still quoted\n" * 20_000 + "end'\npytest\n"
+    assert [line.split("\n")[0] for _, line in logical_lines(open_quote)][:1] == ["echo 'start"]

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 MAX_DEPTH = 8  # hops from the job step: make target -> script -> python -m ... (cycles stop earlier)
 MAX_WORK = 3_000  # simple commands examined per resolve
 MAX_REACHES = 300
+MAX_NESTING = 4  # command substitutions inside substitutions
+MAX_WORDS = 1_000  # words of one simple command that are read (real ones have tens)
 MAX_SCRIPT_BYTES = 512_000
 MAX_SNIPPET = 200
 
@@ -148,6 +150,7 @@ class _Walk:
         self.repo = resolver.repo
         self.reaches: list[Reach] = []
         self.work = MAX_WORK
+        self.nesting = 0  # $( $( ... ) ) levels being read
         task_runners = {
             "make": lambda repo, cwd, args: make.make_hops(repo, cwd, args, resolver.makefiles),
             "just": tasks.just_hops, "task": tasks.taskfile_hops, "invoke": tasks.invoke_hops, "poe": tasks.poe_hops,
@@ -172,9 +175,14 @@ class _Walk:
             self.simple(command, state, chain, depth, stack)
 
     def simple(self, text: str, state: _ShellState, chain: list[Link], depth: int, stack: frozenset) -> None:
-        for inner in substitutions(text):  # X=$(python fit.py), `cmd`: the substituted command runs too
-            self.line(inner, replace(state), chain, depth, stack)
-        argv = [self.expand(w, state) for w in words(text)]
+        if self.nesting < MAX_NESTING:
+            self.nesting += 1
+            for inner in substitutions(text):  # X=$(python fit.py), `cmd`: the substituted command runs too
+                if self.work <= 0:
+                    break
+                self.line(inner, replace(state), chain, depth, stack)
+            self.nesting -= 1
+        argv = [self.expand(w, state) for w in words(text)[:MAX_WORDS]]
         while argv and is_assignment(argv[0]):
             if len(argv) == 1:  # a bare assignment: remember it for later lines
                 self.assign(argv[0], state)

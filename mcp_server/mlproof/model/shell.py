@@ -32,17 +32,27 @@ def logical_lines(text: str, first_line: int | None = 1) -> list[tuple[int | Non
         stripped = line.lstrip()
         if not stripped or stripped.startswith("#"):
             continue
+        parts = [line]  # joined once at the end, and quotes scanned piece by piece: joining stays linear
+        quote = _quote_after(line, None)
         joined = 0
-        while i < len(physical) and joined < MAX_JOINED and _continues(line):
+        while i < len(physical) and joined < MAX_JOINED:
+            last = parts[-1]
             nxt = physical[i].rstrip()
-            if line.endswith("\\") and not _open_quote(line):
-                line = line[:-1].rstrip() + " " + nxt.strip()
-            elif _open_quote(line):
-                line = line + "\n" + nxt
-            else:  # trailing && || |
-                line = line + " " + nxt.strip()
+            if quote:  # an open quote: the newline is part of the string
+                parts.append("\n" + nxt)
+                quote = _quote_after(nxt, quote)
+            elif last.endswith("\\"):
+                parts[-1] = last[:-1].rstrip()
+                parts.append(" " + nxt.strip())
+                quote = _quote_after(nxt, None)
+            elif last.endswith(("&&", "||", "|")):
+                parts.append(" " + nxt.strip())
+                quote = _quote_after(nxt, None)
+            else:
+                break
             i += 1
             joined += 1
+        line = "".join(parts)
         heredoc = _heredoc(line)
         if heredoc:  # the body is data for the command, not commands
             delimiter = heredoc
@@ -83,15 +93,8 @@ def _heredoc(line: str) -> str | None:
     return None
 
 
-def _continues(line: str) -> bool:
-    if _open_quote(line):
-        return True
-    bare = line.rstrip()
-    return bare.endswith("\\") or bare.endswith("&&") or bare.endswith("||") or (bare.endswith("|") and not bare.endswith("||"))
-
-
-def _open_quote(text: str) -> bool:
-    quote = None
+def _quote_after(text: str, quote: str | None) -> str | None:
+    """The quote still open after reading `text` from inside `quote` (None: none open)."""
     escaped = False
     for ch in text:
         if escaped:
@@ -103,10 +106,10 @@ def _open_quote(text: str) -> bool:
                 quote = None
         elif ch in "'\"":
             quote = ch
-        elif ch == "#" and quote is None:
+        elif ch == "#":
             # a comment ends the line; quotes inside it do not open anything
             break
-    return quote is not None
+    return quote
 
 
 def _unquoted(text: str) -> str:
@@ -188,10 +191,15 @@ def _strip_grouping(part: str) -> str:
     text = part.strip()
     while text and text[0] in "({" and not text.startswith(("{{", "((")):
         text = text[1:].lstrip()
-    while text.endswith(")") and text.count("(") < text.count(")"):
-        text = text[:-1].rstrip()
-    while text.endswith("}") and not text.endswith("}}") and text.count("{") < text.count("}"):
-        text = text[:-1].rstrip()
+    for opener, closer in (("(", ")"), ("{", "}")):
+        surplus = text.count(closer) - text.count(opener)  # counted once, and one cut: stripping stays linear
+        end = len(text)
+        while surplus > 0 and end and text[end - 1] == closer and not (closer == "}" and text[end - 2 : end] == "}}"):
+            end -= 1
+            surplus -= 1
+            while end and text[end - 1].isspace():
+                end -= 1
+        text = text[:end]
     return text
 
 
