@@ -895,6 +895,64 @@ def test_run_block_stops_at_a_top_level_exit():
     assert commands(jobs_of(files)["retrain"]) == ['echo "retraining is paused"']
 
 
+def test_build_from_flow_timetable_tekton_kubeflow_and_gcloud_scheduler():
+    files = repo({
+        "flows/deploy.py": """
+            from prefect.deployments import Deployment
+            from prefect.server.schemas.schedules import CronSchedule
+            from flows.train import train
+            Deployment.build_from_flow(flow=train, name="weekly", schedule=CronSchedule(cron="0 6 * * 1"))
+            Deployment.build_from_flow(flow=train, name="adhoc")
+            """,
+        "flows/train.py": "from prefect import flow\n@flow\ndef train():\n    pass\n",
+        "dags/tt.py": """
+            from airflow import DAG
+            from airflow.timetables.trigger import CronTriggerTimetable
+            from airflow.operators.bash import BashOperator
+            with DAG("tt", timetable=CronTriggerTimetable("0 4 * * *", timezone="UTC")) as dag:
+                BashOperator(task_id="fit", bash_command="python -m pkg.train")
+            """,
+        "tekton/run.yaml": """
+            apiVersion: tekton.dev/v1
+            kind: PipelineRun
+            metadata:
+              name: ci
+              annotations:
+                pipelinesascode.tekton.dev/on-event: "[push, pull_request]"
+            spec:
+              pipelineSpec:
+                tasks:
+                  - name: test
+                    taskSpec:
+                      steps:
+                        - name: t
+                          image: python
+                          script: |
+                            pytest -q
+            """,
+        "ops/schedule.sh": "gcloud scheduler jobs create http nightly-train --schedule='0 2 * * *' --uri=https://run.app/train\n",
+        "kfp/recurring.yaml": """
+            apiVersion: kubeflow.org/v1beta1
+            kind: ScheduledWorkflow
+            metadata: {name: retrain}
+            spec:
+              enabled: false
+              trigger:
+                cronSchedule: {cron: "0 0 * * *"}
+            """,
+    })
+    files["docs/ops.md"] = "Run `gcloud scheduler jobs create http x --schedule='0 1 * * *'` to schedule it.\n"
+    jobs = {job.name: job for job in parse_jobs(files)}
+    assert set(jobs) == {"tt", "weekly", "adhoc", "retrain", "nightly-train", "ci"}  # the Markdown mention is no job
+    assert [(t.kind, t.line) for t in jobs["weekly"].triggers] == [("schedule", 4)] and "0 6 * * 1" in jobs["weekly"].scheduled[0].detail
+    assert [(s.file, s.line) for s in jobs["weekly"].steps] == [("flows/train.py", 4)]
+    assert kinds(jobs["adhoc"]) == ["manual"]
+    assert "0 4 * * *" in jobs["tt"].scheduled[0].detail and commands(jobs["tt"]) == ["python -m pkg.train"]
+    assert jobs["retrain"].disabled and jobs["retrain"].scheduled == []
+    assert jobs["nightly-train"].scheduled[0].detail == "0 2 * * *" and jobs["nightly-train"].detail == "target: https://run.app/train"
+    assert kinds(jobs["ci"]) == ["pull_request", "push"] and [(s.command, s.line) for s in jobs["ci"].steps] == [("pytest -q", 16)]
+
+
 # --- HPC batch scripts -------------------------------------------------------------------------------
 
 SLURM = """
