@@ -13,7 +13,7 @@ import ast
 import json
 import posixpath
 import re
-from typing import Any
+from typing import Any, Callable
 
 from mlproof.model.pyast import string_value
 from mlproof.model.repofiles import RepoFiles, find_line, join
@@ -251,14 +251,22 @@ def _defining_table(repo: RepoFiles, places: list[tuple[str, str]], name: str) -
     return None
 
 
-def poe_hops(repo: RepoFiles, cwd: str, args: list[str]) -> list[Hop] | None:
-    names = [a for a in args if not a.startswith("-")]
-    found = _defining_table(repo, [(p, "tool.poe.tasks") for p in _pyprojects(repo, cwd)], names[0]) if names else None
+def _table_hops(repo: RepoFiles, places: list[tuple[str, str]], name: str, walk: Callable[..., None]) -> list[Hop] | None:
+    """Hops of task `name` from the first table of `places` defining it: walk(path, table, entries, hops)."""
+    found = _defining_table(repo, places, name)
     if not found:
         return None
     hops: list[Hop] = []
-    _poe_task(repo, found[0], found[2], names[0], " ".join(names[1:]), 0, set(), hops)
+    walk(*found, hops)
     return hops
+
+
+def poe_hops(repo: RepoFiles, cwd: str, args: list[str]) -> list[Hop] | None:
+    names = [a for a in args if not a.startswith("-")]
+    if not names:
+        return None
+    return _table_hops(repo, [(p, "tool.poe.tasks") for p in _pyprojects(repo, cwd)], names[0],
+                       lambda path, _, tasks, hops: _poe_task(repo, path, tasks, names[0], " ".join(names[1:]), 0, set(), hops))
 
 
 def _poe_task(repo: RepoFiles, path: str, tasks: dict, name: str, extra: str, depth: int, done: set[str], hops: list[Hop]) -> None:
@@ -319,12 +327,8 @@ def rye_hops(repo: RepoFiles, cwd: str, name: str, extra: list[str]) -> list[Hop
 
 def _script_table(repo: RepoFiles, cwd: str, table: str, name: str, extra: list[str]) -> list[Hop] | None:
     """pdm and rye scripts: a command string, {cmd}, {shell}, {call = "mod:fn"}, {composite|chain = [...]}."""
-    found = _defining_table(repo, [(p, table) for p in _pyprojects(repo, cwd)], name)
-    if not found:
-        return None
-    hops: list[Hop] = []
-    _script(repo, found[0], table, found[2], name, extra, 0, set(), hops)
-    return hops
+    return _table_hops(repo, [(p, table) for p in _pyprojects(repo, cwd)], name,
+                       lambda path, _, scripts, hops: _script(repo, path, table, scripts, name, extra, 0, set(), hops))
 
 
 def _script(repo: RepoFiles, path: str, table: str, scripts: dict, name: str, extra: list[str], depth: int,
@@ -363,12 +367,8 @@ def hatch_hops(repo: RepoFiles, cwd: str, target: str, extra: list[str]) -> list
     env, _, name = target.rpartition(":")
     table = f"envs.{env or 'default'}.scripts"
     places = [(join(cwd, "hatch.toml"), table), (join("", "hatch.toml"), table)]
-    found = _defining_table(repo, places + [(p, f"tool.hatch.{table}") for p in _pyprojects(repo, cwd)], name)
-    if not found:
-        return None
-    hops: list[Hop] = []
-    _hatch_script(repo, found[0], found[1], found[2], name, extra, 0, set(), hops)
-    return hops
+    return _table_hops(repo, places + [(p, f"tool.hatch.{table}") for p in _pyprojects(repo, cwd)], name,
+                       lambda path, table, scripts, hops: _hatch_script(repo, path, table, scripts, name, extra, 0, set(), hops))
 
 
 def _hatch_script(repo: RepoFiles, path: str, table: str, scripts: dict, name: str, extra: list[str], depth: int,
@@ -389,12 +389,8 @@ def _hatch_script(repo: RepoFiles, path: str, table: str, scripts: dict, name: s
 
 def pixi_hops(repo: RepoFiles, cwd: str, name: str, extra: list[str]) -> list[Hop] | None:
     places = [(join(cwd, "pixi.toml"), "tasks"), (join("", "pixi.toml"), "tasks")]
-    found = _defining_table(repo, places + [(p, "tool.pixi.tasks") for p in _pyprojects(repo, cwd)], name)
-    if not found:
-        return None
-    hops: list[Hop] = []
-    _pixi_task(repo, found[0], found[1], found[2], name, extra, 0, set(), hops)
-    return hops
+    return _table_hops(repo, places + [(p, "tool.pixi.tasks") for p in _pyprojects(repo, cwd)], name,
+                       lambda path, table, tasks, hops: _pixi_task(repo, path, table, tasks, name, extra, 0, set(), hops))
 
 
 def _pixi_task(repo: RepoFiles, path: str, table: str, tasks: dict, name: str, extra: list[str], depth: int,
