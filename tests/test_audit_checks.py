@@ -42,7 +42,7 @@ CASES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "monitor.prediction_logging": ({"src/model/log.py": "def log_prediction(features, prediction, version):\n    db.insert(features, prediction, version)\n"}, {"src/model/api2.py": "y_pred = model.predict(x)\nlogger.info('prediction %s', y_pred)\n"}),
     "monitor.service_metrics": ({"src/model/metrics.py": "from prometheus_client import Histogram\nLATENCY = Histogram('latency_seconds', 'latency')\n"}, {"README.md": "Latency is checked in the cloud console.\n"}),
     "monitor.alerting": ({"monitoring/rules.yaml": "groups:\n- name: model\n  rules:\n  - alert: HighLatency\n    expr: latency > 1\n"}, {"README.md": "Alerting is handled by the on-call engineer.\n"}),
-    "cicd.ci_pipeline": ({".github/workflows/ci.yml": "on: push\njobs: {}\n"}, {"README.md": "GitHub Actions runs the checks on every push.\n"}),
+    "cicd.ci_pipeline": ({".github/workflows/ci.yml": "on: push\njobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n      - run: ruff check .\n"}, {"README.md": "GitHub Actions runs the checks on every push.\n"}),
     "cicd.automated_tests": ({"tests/test_model.py": "def test_ok():\n    assert True\n", ".github/workflows/ci.yml": CI_PYTEST}, {"tests/test_model.py": "def test_ok():\n    assert True\n"}),
     "cicd.model_validation_gate": ({"src/model/gate.py": "if auc < threshold:\n    raise SystemExit(1)\n"}, {"tests/test_quality.py": "import unittest\n\n\nclass Quality(unittest.TestCase):\n    def test_auc(self):\n        self.assertGreater(metrics['auc'], 0.8)\n"}),
     "cicd.training_pipeline": ({"src/model/flow.py": "from prefect import flow\n\n\n@flow\ndef pipeline():\n    pass\n"}, {"Makefile": "train:\n\tpython src/model/train.py\n"}),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.audit_support import build
+from tests.audit_support import assert_graded, build
 from mlproof.rubric.audit import run_audit
 
 # (id, files, check, expected status)
@@ -108,6 +108,45 @@ ROWS += [
 ]
 
 
+# Jobs: triggers, and commands followed through Make, scripts and python -m to the code they reach
+TRAIN = {"src/pkg/__init__.py": "", "src/pkg/train.py": "from sklearn.linear_model import LogisticRegression\n\n\ndef main():\n    return LogisticRegression().fit(X, y)\n\n\nif __name__ == '__main__':\n    main()\n"}
+
+
+def gha(on: str, *commands: str, condition: str = "") -> str:
+    steps = "".join(f"      - run: {c}\n" for c in commands)
+    return f"on:\n{on}jobs:\n  job:\n{condition}    runs-on: ubuntu-latest\n    steps:\n{steps}"
+
+
+WEEKLY = "  schedule:\n    - cron: '0 3 * * 1'\n"
+ROWS += [
+    ("schedule -> make -> script -> python -m training", {**TRAIN, ".github/workflows/retrain.yml": gha(WEEKLY, "make retrain"),
+      "Makefile": "retrain:\n\tbash scripts/retrain.sh\n", "scripts/retrain.sh": "#!/bin/sh\npython -m pkg.train --config params.yaml\n"},
+     "cicd.retraining_trigger", "pass"),
+    ("schedule -> make -> echo", {**TRAIN, ".github/workflows/retrain.yml": gha(WEEKLY, "make retrain"), "Makefile": "retrain:\n\techo retrain the model\n"},
+     "cicd.retraining_trigger", "fail"),
+    ("schedule commented out", {**TRAIN, ".github/workflows/retrain.yml": "on:\n  workflow_dispatch:\n#  schedule:\n#    - cron: '0 3 * * 1'\njobs:\n  job:\n    runs-on: ubuntu-latest\n    steps:\n      - run: python -m pkg.train\n"},
+     "cicd.retraining_trigger", "fail"),
+    ("scheduled job switched off", {**TRAIN, ".github/workflows/retrain.yml": gha(WEEKLY, "python -m pkg.train", condition="    if: false\n")},
+     "cicd.retraining_trigger", "fail"),
+    ("schedule runs tests that train", {**TRAIN, "tests/test_train.py": "from pkg.train import main\n\n\ndef test_main():\n    assert main() is not None\n",
+      ".github/workflows/nightly.yml": gha(WEEKLY, "pytest tests/")},
+     "cicd.retraining_trigger", "fail"),
+    ("push retrains", {**TRAIN, ".github/workflows/ci.yml": gha("  push:\n    branches: [main]\n", "python -m pkg.train")}, "cicd.retraining_trigger", "partial"),
+    ("kubernetes cronjob runs training", {**TRAIN, "k8s/retrain.yaml": "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: retrain\nspec:\n  schedule: '0 4 * * *'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers:\n          - name: train\n            image: churn:1\n            command: [python, -m, pkg.train]\n"},
+     "cicd.retraining_trigger", "pass"),
+    ("suspended cronjob", {**TRAIN, "k8s/retrain.yaml": "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: retrain\nspec:\n  suspend: true\n  schedule: '0 4 * * *'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers:\n          - name: train\n            image: churn:1\n            command: [python, -m, pkg.train]\n"},
+     "cicd.retraining_trigger", "fail"),
+    ("CI -> make test -> pytest", {"tests/test_x.py": "def test_x():\n    assert 1 + 1 == 2\n", ".github/workflows/ci.yml": gha("  pull_request:\n", "make test"), "Makefile": "test:\n\tpython -m pytest -q\n"},
+     "cicd.automated_tests", "pass"),
+    ("CI -> make test -> echo", {"tests/test_x.py": "def test_x():\n    assert 1 + 1 == 2\n", ".github/workflows/ci.yml": gha("  pull_request:\n", "make test"), "Makefile": "test:\n\techo no tests yet\n"},
+     "cicd.automated_tests", "partial"),
+    ("build config run by hand", {"build/ci.yaml": "steps:\n- name: gcr.io/cloud-builders/docker\n  args: [build, -t, img, .]\n- name: python:3.11\n  entrypoint: pytest\n  args: [tests/]\n"},
+     "cicd.ci_pipeline", "partial"),
+    ("push deploys", {".github/workflows/cd.yml": gha("  push:\n    branches: [main]\n", "helm upgrade --install churn chart/")}, "cicd.continuous_deployment", "pass"),
+    ("deploy by hand", {".github/workflows/cd.yml": gha("  workflow_dispatch:\n", "helm upgrade --install churn chart/")}, "cicd.continuous_deployment", "partial"),
+]
+
+
 @pytest.mark.parametrize("files, check_id, expected", [row[1:] for row in ROWS], ids=[row[0] for row in ROWS])
 def test_rule(tmp_path, files, check_id, expected):
     result = run_audit(build(tmp_path, files)).check(check_id)
@@ -164,3 +203,30 @@ def test_text_patterns_stay_in_the_syntax_ripgrep_shares():
     patterns += [f.pattern for f in catalog.facts]
     offending = [p for p in patterns if any(token in p for token in ("(?=", "(?!", "(?<=", "(?<!", "\\1", "\\2"))]
     assert offending == []
+
+
+CDK_SCHEDULE = (
+    "from aws_cdk import Duration, aws_events as events, aws_events_targets as targets\n\n\n"
+    "def schedule(stack, pipeline, retraining_days):\n"
+    "    rule = events.Rule(stack, 'retrain', schedule=events.Schedule.rate(Duration.days(retraining_days)))\n"
+    "    rule.add_target(targets.CodePipeline(pipeline))\n"
+)
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"infra/stack.py": CDK_SCHEDULE}, "pass"),
+    # near miss: the same cloud schedule for a report pipeline names no training at all
+    ({"infra/stack.py": CDK_SCHEDULE.replace("retraining_days", "report_days").replace("'retrain'", "'report'")}, "fail"),
+])
+def test_cloud_schedule_whose_target_cannot_be_followed_reads_its_own_file(tmp_path, files, expected):
+    assert_graded(tmp_path, "cicd.retraining_trigger", files, expected)
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"src/tracking.py": "import os\n\nRUN_LABEL = os.getenv('GO_PIPELINE_LABEL', '0')\n"}, "partial"),
+    ({"deploy.sh": "#!/bin/sh\nIMAGE_VERSION=${BUILD_NUMBER:-latest}\ndocker build -t app:$IMAGE_VERSION .\n"}, "partial"),
+    # near miss: a variable that only looks like one (no CI server sets MY_BUILD_NUMBERS)
+    ({"src/tracking.py": "import os\n\nRUN_LABEL = os.getenv('MY_BUILD_NUMBERS', '0')\n"}, "fail"),
+])
+def test_an_external_ci_server_seen_through_its_build_variables_is_partial(tmp_path, files, expected):
+    assert_graded(tmp_path, "cicd.ci_pipeline", files, expected)

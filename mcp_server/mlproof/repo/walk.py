@@ -23,7 +23,7 @@ DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 # Folders that hold someone else's code or build output, never the project's practices.
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", ".venv", "venv", ".env", "env", "node_modules", "__pycache__", ".tox", ".nox",
-    ".mypy_cache", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints", "build", "dist", "site-packages",
+    ".mypy_cache", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints", "dist", "site-packages",
     ".eggs", ".terraform", ".idea", ".cache", "mlruns", "mlartifacts", "wandb", "htmlcov", ".next",
     "bower_components", "vendor", "third_party", ".gradle", "target",
 })
@@ -229,12 +229,10 @@ def list_files(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYT
     git_paths = _git_files(root)
     inventory = Inventory(root=root, source="git" if git_paths is not None else "walk")
     rel_paths = git_paths if git_paths is not None else _walk_files(root, inventory)
-    source_is_walk = git_paths is None  # without git, an untracked build/ folder is most likely output
     root_text = str(root)
     for rel in rel_paths:
         parts = rel.split("/")
-        if any(_skipped_dir(part) for part in parts[:-1]) or GENERATED_SUBDIRS.search(rel) \
-                or (source_is_walk and "build" in parts[:-1]):
+        if any(_skipped_dir(part) for part in parts[:-1]) or GENERATED_SUBDIRS.search(rel):
             inventory.skip("vendored or generated folder", rel)
             continue
         full = f"{root_text}/{rel}"

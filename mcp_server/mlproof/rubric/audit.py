@@ -38,7 +38,25 @@ def _scan(path, progress: Progress | None, max_bytes: int) -> tuple[ScanResult, 
                 else:
                     kept.append(item)
             bucket[:] = kept
-    return scan(inventory, progress=progress), config
+    result = scan(inventory, progress=progress)
+    _add_jobs(result)
+    return result, config
+
+
+def _add_jobs(result: ScanResult) -> None:
+    """Parse the repository's CI and job definitions and record what they reach (with chains)."""
+    from mlproof.model.build import RepoModel
+    from mlproof.model.jobs import parse_jobs
+    from mlproof.rubric.engine import signal_table
+    from mlproof.rubric.job_signals import add_job_hits
+
+    model = RepoModel(result.inventory)
+    skipped: dict[str, str] = {}
+    model.__dict__["jobs"] = parse_jobs(model.texts, skipped, sniffed=result.sniffed)
+    for rel, reason in skipped.items():
+        result.inventory.skip(f"job definition not read: {reason}", rel)
+    result.jobs = model.jobs
+    add_job_hits(model, result, signal_table())
 
 
 def _grade_all(result: ScanResult, config: ProjectConfig) -> tuple[list[CheckResult], object]:
@@ -74,7 +92,7 @@ def run_audit(path, only: str | None = None, progress: Progress | None = None, *
         bytes_read=result.bytes_read, skipped=dict(inventory.skipped), skipped_examples=inventory.skipped_examples,
         repo_kind=facts.kind, repo_kind_reason=facts.reason, repo_kind_evidence=facts.kind_evidence,
         files_parsed=result.files_parsed, parse_failures=dict(result.parse_failures),
-        parse_failure_examples=result.parse_failure_examples, config=config.source,
+        parse_failure_examples=result.parse_failure_examples, config=config.source, jobs=len(result.jobs),
     )
     return AuditReport(
         root=str(inventory.root), only=only, score=scoring.weighted_score(shown), checks=shown,

@@ -110,6 +110,8 @@ class ScanResult:
     bytes_read: int = 0
     files_parsed: int = 0
     readme: str | None = None  # the top-level README's first 20 KB: its title helps tell the repository kind
+    sniffed: list[str] = field(default_factory=list)  # files whose text holds a job-definition needle (model/jobs.py)
+    jobs: list = field(default_factory=list)  # the repository's jobs (model/jobs.Job), set after the file scan
     parse_failures: Counter = field(default_factory=Counter)  # reason -> Python files read as text because they did not parse
     parse_failure_examples: list[str] = field(default_factory=list)
     _bucket_sizes: Counter = field(default_factory=Counter)
@@ -654,6 +656,9 @@ def _scan_file(item: RepoFile, table: SignalTable, result: ScanResult) -> None:
     result.bytes_read += item.size
     if "/" not in item.rel and kind == DOCS and item.name.lower().startswith("readme") and segments:
         result.readme = segments[0].text[:20000]
+    needles = _job_needles().get("." + item.suffix)
+    if needles and segments and kind != "notebook" and any(n in segments[0].text for n in needles):
+        result.sniffed.append(item.rel)
     for segment in segments:
         _scan_segment(item, segment, table, result)
     if kind == DEPS and segments:
@@ -664,6 +669,26 @@ def _scan_file(item: RepoFile, table: SignalTable, result: ScanResult) -> None:
 
 _WARM: ScanResult | None = None  # the parent's scan state when workers fork (set by _scan_parallel)
 SATURATION_FIELDS = ("_bucket_sizes", "exhausted", "_dead_anchors", "automata", "_stale", "dead_needs")
+
+
+_NEEDLES: dict[str, tuple[str, ...]] | None = None
+
+
+def _job_needles() -> dict[str, tuple[str, ...]]:
+    """File suffix -> substrings that make a file a candidate job definition (a CronJob, a DAG, a Cloud Build config)."""
+    global _NEEDLES
+    if _NEEDLES is None:
+        from mlproof.model.jobs import content_needles
+
+        _NEEDLES = content_needles()
+    return _NEEDLES
+
+
+def scan_one(item: RepoFile, table: SignalTable | None = None) -> ScanResult:
+    """One file scanned on its own, with nothing saturated: everything it shows (for facts reached through jobs)."""
+    result = ScanResult(inventory=Inventory(root=Path("/"), source="walk"))
+    _scan_file(item, table or signal_table(), result)
+    return result
 
 
 def _scan_chunk(root: Path, source: str, files: list[tuple[str, str, int]]) -> ScanResult:
@@ -696,6 +721,7 @@ def _merge(into: ScanResult, part: ScanResult) -> None:
     into.bytes_read += part.bytes_read
     into.files_parsed += part.files_parsed
     into.readme = into.readme or part.readme
+    into.sniffed.extend(part.sniffed)
     into.parse_failures.update(part.parse_failures)
     into.parse_failure_examples.extend(part.parse_failure_examples[: max(0, 5 - len(into.parse_failure_examples))])
     for reason, count in part.inventory.skipped.items():
