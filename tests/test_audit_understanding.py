@@ -230,3 +230,22 @@ def test_cloud_schedule_whose_target_cannot_be_followed_reads_its_own_file(tmp_p
 ])
 def test_an_external_ci_server_seen_through_its_build_variables_is_partial(tmp_path, files, expected):
     assert_graded(tmp_path, "cicd.ci_pipeline", files, expected)
+
+
+HELPER_LOGGING = (
+    "from src.sink import emit_record\n\n\n"
+    "def predict(model, body):\n"
+    "    prediction = model.predict([body['x']])[0]\n"
+    "    emit_record('prediction', {**body, 'prediction': prediction})\n"
+    "    return prediction\n"
+)
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"src/app.py": HELPER_LOGGING}, "partial"),
+    # near misses: the helper logs something else, or the function that logs never predicts
+    ({"src/app.py": HELPER_LOGGING.replace("emit_record('prediction', {**body, 'prediction': prediction})", "emit_record('startup', {'ok': 1})")}, "fail"),
+    ({"src/app.py": HELPER_LOGGING.replace("prediction = model.predict([body['x']])[0]", "prediction = body['x']")}, "fail"),
+])
+def test_prediction_logged_through_the_projects_own_helper(tmp_path, files, expected):
+    assert_graded(tmp_path, "monitor.prediction_logging", files, expected)
