@@ -249,3 +249,19 @@ HELPER_LOGGING = (
 ])
 def test_prediction_logged_through_the_projects_own_helper(tmp_path, files, expected):
     assert_graded(tmp_path, "monitor.prediction_logging", files, expected)
+
+
+PYDANTIC_OUTPUT = (
+    "import os\nfrom pydantic import BaseModel\n\n\n"
+    "class IntentOutput(BaseModel):\n    intent: str\n\n\n"
+    "MODEL = os.environ.get('LLM_MODEL', 'small')\n"
+)
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"src/api.py": PYDANTIC_OUTPUT + "from fastapi import FastAPI\napp = FastAPI()\n"}, "partial"),
+    # near miss: a pydantic model that parses an LLM's output, in a module with no routes (dict.get is no GET route)
+    ({"src/agent.py": PYDANTIC_OUTPUT}, "fail"),
+])
+def test_a_pydantic_model_counts_as_a_request_schema_only_beside_routes(tmp_path, files, expected):
+    assert_graded(tmp_path, "deploy.serving_schema", files, expected)
