@@ -31,7 +31,7 @@ def test_json_report_validates_and_carries_schema_version(capsys):
     assert main(["audit", str(CHURN), "--format", "json", "--quiet"]) == 0
     data = json.loads(capsys.readouterr().out)
     report = AuditReport.model_validate(data)
-    assert report.schema_version == "1.0"
+    assert report.schema_version == "2.0"
     assert len(report.checks) == 34
     assert all(c.evidence for c in report.checks if c.status == "pass")
 
@@ -53,7 +53,7 @@ def test_output_file(tmp_path, capsys):
     target = tmp_path / "audit.json"
     assert main(["audit", str(CHURN), "--format", "json", "-o", str(target), "--quiet"]) == 0
     assert capsys.readouterr().out == ""
-    assert json.loads(target.read_text())["scan"]["repo_kind"] == "ml-project"
+    assert json.loads(target.read_text())["scan"]["repo_kind"] == "project"
 
 
 @pytest.mark.parametrize("argv", [

@@ -24,7 +24,8 @@ PREFECT_DEPLOY = (
     "        check=True,\n    )\n"
 )
 PREFECT_SERVE = (
-    "from prefect import flow\n\n\n@flow\ndef training_flow():\n    return 'trained'\n\n\n"
+    "from prefect import flow\nfrom sklearn.linear_model import LogisticRegression\n\n\n"
+    "@flow\ndef training_flow(X, y):\n    return LogisticRegression().fit(X, y)\n\n\n"
     "if __name__ == '__main__':\n    training_flow.serve(name='nightly-training', cron='0 3 * * *')\n"
 )
 ISSUE_ON_DRIFT = (
@@ -62,9 +63,12 @@ CASES = [
     # cicd.retraining_trigger: a cron handed to a scheduler, *_cron config keys, auto-retrain flows.
     ("cicd.retraining_trigger", {"scripts/setup_schedule.py": PREFECT_DEPLOY}, "pass", "prefect deploy --cron of a retrain flow"),
     ("cicd.retraining_trigger", {"flows/training_flow.py": PREFECT_SERVE}, "pass", "flow.serve(cron=...) of a training flow"),
+    ("cicd.retraining_trigger", {"flows/training_flow.py": PREFECT_SERVE.replace("LogisticRegression().fit(X, y)", "print(X, y)")},
+     "fail", "flow.serve(cron=...) of a flow that is only named training"),
     ("cicd.retraining_trigger", {"configs/dev.yaml": "orchestration:\n  deployment_name: auto-retrain\n  retrain_cron: \"0 3 * * *\"\n"}, "pass", "retrain_cron config key"),
-    ("cicd.retraining_trigger", {"configs/dev.yaml": "reporting:\n  report_cron: \"0 3 * * *\"\n"}, "partial", "a schedule that does not train"),
-    ("cicd.retraining_trigger", {"scripts/setup_schedule.py": PREFECT_DEPLOY.replace("retrain_flow", "pretrained_report")}, "partial", "a cron for a job that only uses a pretrained model"),
+    # a schedule that trains nothing is no retraining trigger: fail (the dev-set experts grade it so)
+    ("cicd.retraining_trigger", {"configs/dev.yaml": "reporting:\n  report_cron: \"0 3 * * *\"\n"}, "fail", "a schedule that does not train"),
+    ("cicd.retraining_trigger", {"scripts/setup_schedule.py": PREFECT_DEPLOY.replace("retrain_flow", "pretrained_report")}, "fail", "a cron for a job that only uses a pretrained model"),
     ("cicd.retraining_trigger", {"src/flows/orchestrate.py": "def run_auto_retraining(config):\n    return config\n"}, "pass", "auto-retraining entry point"),
     ("cicd.retraining_trigger", {"src/flows/orchestrate.py": "def run_training(config):\n    return config\n"}, "fail", "a plain training entry point"),
 ]

@@ -30,7 +30,7 @@ def test_pillar_score_weights_pass_partial_and_skips_na():
                result("data.lineage", "fail"), result("data.privacy", "pass")]
     (data,) = scoring.pillar_scores(results, load_catalog())
     assert data.score == pytest.approx(round(10 * (3 + 1 + 0 + 1) / 8, 1))
-    assert data.counts == {"pass": 2, "partial": 1, "fail": 1, "n/a": 1}
+    assert data.counts == {"pass": 2, "partial": 1, "fail": 1, "n/a": 1, "waived": 0}
     assert scoring.weighted_score([result("data.feature_store", "n/a")]) is None
 
 
@@ -107,7 +107,7 @@ def test_churn_model_demo_shows_a_mix():
     assert report.maturity.level == 1
     assert report.check("dev.code_outside_notebooks").status == "pass"
     notebook = report.scan.files_read and [e for c in report.checks for e in c.evidence if e.cell is not None]
-    assert report.scan.repo_kind == "ml-project"
+    assert report.scan.repo_kind == "project"
     assert notebook == [] or all(e.path.endswith(".ipynb") for e in notebook)
 
 

@@ -11,6 +11,18 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 
+class Link(BaseModel):
+    """One hop of an indirect fact: a CI step, a Make target, a script line, the code it reaches."""
+
+    path: str
+    line: int | None = None
+    snippet: str = ""
+    relation: str = Field(description="What this hop does: runs, make target, script line, python module, calls ...")
+
+    def location(self) -> str:
+        return f"{self.path}:{self.line}" if self.line is not None else self.path
+
+
 class Evidence(BaseModel):
     """Something real that supports (or refutes) a verdict."""
 
@@ -21,6 +33,9 @@ class Evidence(BaseModel):
     snippet: str = Field("", description="Short excerpt, with credentials redacted.")
     detector: str | None = Field(None, description="What matched: a pattern name or rule id.")
     ids: dict[str, str] = Field(default_factory=dict, description="MLflow ids: run_id, model, version, alias ...")
+    context: str | None = Field(None, description="Where it sits: code, config, ci, docker, deps, docs, comment, path, job.")
+    statement: str | None = Field(None, description="For docs and comments: affirm, plan, negate or name. Only affirm credits.")
+    chain: list[Link] = Field(default_factory=list, description="For indirect facts: every hop from the trigger to the code.")
 
     def location(self) -> str:
         """`path:line`, `path#cell3:line`, or the ids for MLflow evidence."""

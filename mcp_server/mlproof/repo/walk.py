@@ -23,10 +23,13 @@ DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 # Folders that hold someone else's code or build output, never the project's practices.
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", ".venv", "venv", ".env", "env", "node_modules", "__pycache__", ".tox", ".nox",
-    ".mypy_cache", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints", "build", "dist", "site-packages",
+    ".mypy_cache", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints", "dist", "site-packages",
     ".eggs", ".terraform", ".idea", ".cache", "mlruns", "mlartifacts", "wandb", "htmlcov", ".next",
-    "bower_components", "vendor", "third_party", ".gradle", "target", ".dvc",
+    "bower_components", "vendor", "third_party", ".gradle", "target",
 })
+# Folders whose name alone says nothing (a tracked `build/` often holds CI configs, `.dvc/` holds the DVC
+# config): only their generated parts are skipped.
+GENERATED_SUBDIRS = re.compile(r"(?:^|/)(?:build/(?:lib|bdist|temp|scripts)[^/]*|\.dvc/(?:cache|tmp|plots|experiments))/")
 SKIP_DIR_SUFFIXES = (".egg-info", ".dist-info")
 
 # Extensions whose content is never text we can grade (their *paths* still count as evidence).
@@ -229,7 +232,7 @@ def list_files(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYT
     root_text = str(root)
     for rel in rel_paths:
         parts = rel.split("/")
-        if any(_skipped_dir(part) for part in parts[:-1]):
+        if any(_skipped_dir(part) for part in parts[:-1]) or GENERATED_SUBDIRS.search(rel):
             inventory.skip("vendored or generated folder", rel)
             continue
         full = f"{root_text}/{rel}"

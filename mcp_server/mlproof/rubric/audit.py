@@ -21,23 +21,59 @@ from mlproof.rubric.catalog import load_catalog
 from mlproof.rubric.detectors import grade, repo_facts, to_evidence
 from mlproof.rubric.engine import ScanResult, scan
 from mlproof.rubric.models import AuditReport, CheckResult, ScanSummary
+from mlproof.rubric.project_config import ProjectConfig, load_project_config
 
 Progress = Callable[[int, int], None]
 
 
-def _scan(path, progress: Progress | None, max_bytes: int) -> ScanResult:
+def _scan(path, progress: Progress | None, max_bytes: int) -> tuple[ScanResult, ProjectConfig]:
     inventory = list_files(path, max_bytes=max_bytes)
-    return scan(inventory, progress=progress)
+    config = load_project_config(inventory.root)
+    if config.exclude:
+        for bucket in (inventory.files, inventory.path_only):
+            kept = []
+            for item in bucket:
+                if config.excluded(item.rel):
+                    inventory.skip("excluded by the project configuration", item.rel)
+                else:
+                    kept.append(item)
+            bucket[:] = kept
+    result = scan(inventory, progress=progress)
+    _add_jobs(result)
+    return result, config
 
 
-def _grade_all(result: ScanResult) -> tuple[list[CheckResult], object]:
+def _add_jobs(result: ScanResult) -> None:
+    """Parse the repository's CI and job definitions and record what they reach (with chains)."""
+    from mlproof.model.build import RepoModel
+    from mlproof.model.jobs import parse_jobs
+    from mlproof.rubric.engine import signal_table
+    from mlproof.rubric.job_signals import add_job_hits
+
+    model = RepoModel(result.inventory)
+    skipped: dict[str, str] = {}
+    model.__dict__["jobs"] = parse_jobs(model.texts, skipped, sniffed=result.sniffed)
+    for rel, reason in skipped.items():
+        result.inventory.skip(f"job definition not read: {reason}", rel)
+    result.jobs = model.jobs
+    add_job_hits(model, result, signal_table())
+
+
+def _grade_all(result: ScanResult, config: ProjectConfig) -> tuple[list[CheckResult], object]:
     catalog = load_catalog()
     facts = repo_facts(result)
+    if config.kind is not None and config.kind != facts.kind:
+        facts.kind, facts.reason, facts.kind_evidence = config.kind, f"set in {config.source}", [config.source]
     checks = catalog.by_id()
     serving = grade(checks["deploy.serving"], result, facts, None)
     graded = []
     for check in catalog.checks:
-        graded.append(serving if check.id == "deploy.serving" else grade(check, result, facts, serving.status))
+        result_ = serving if check.id == "deploy.serving" else grade(check, result, facts, serving.status)
+        reason = config.waive.get(check.id)
+        if reason is not None:
+            result_.graded_status, result_.status, result_.waived = result_.status, "waived", reason
+            result_.why = f"Waived in {config.source}: {reason} (graded {result_.graded_status}: {result_.why})"
+        graded.append(result_)
     return graded, facts
 
 
@@ -46,15 +82,17 @@ def run_audit(path, only: str | None = None, progress: Progress | None = None, *
     catalog = load_catalog()
     if only is not None and only not in catalog.pillars:
         raise MlproofError(f"Unknown pillar {only!r}; choose one of {', '.join(catalog.pillars)}.")
-    result = _scan(path, progress, max_bytes)
-    graded, facts = _grade_all(result)
+    result, config = _scan(path, progress, max_bytes)
+    graded, facts = _grade_all(result, config)
     shown = [r for r in graded if only is None or r.pillar == only]
     inventory = result.inventory
     summary = ScanSummary(
         root=str(inventory.root), file_source=inventory.source,
         files_listed=len(inventory.files) + len(inventory.path_only), files_read=result.files_read,
         bytes_read=result.bytes_read, skipped=dict(inventory.skipped), skipped_examples=inventory.skipped_examples,
-        repo_kind=facts.kind, repo_kind_reason=facts.reason,
+        repo_kind=facts.kind, repo_kind_reason=facts.reason, repo_kind_evidence=facts.kind_evidence,
+        files_parsed=result.files_parsed, parse_failures=dict(result.parse_failures),
+        parse_failure_examples=result.parse_failure_examples, config=config.source, jobs=len(result.jobs),
     )
     return AuditReport(
         root=str(inventory.root), only=only, score=scoring.weighted_score(shown), checks=shown,
@@ -111,11 +149,11 @@ def find_evidence(path, query: str, *, limit: int = 50) -> list[Evidence]:
     """
     if not query or not query.strip():
         raise MlproofError("The evidence query is empty; pass a check id (e.g. dev.experiment_tracking) or a keyword.")
-    result = _scan(path, None, DEFAULT_MAX_BYTES)
+    result, config = _scan(path, None, DEFAULT_MAX_BYTES)
     check_ids = _matching_checks(query)
     if not check_ids:
         return _keyword_search(result, query, limit)
-    graded, _ = _grade_all(result)
+    graded, _ = _grade_all(result, config)
     evidence: list[Evidence] = []
     seen: set[tuple] = set()
     for check in (r for r in graded if r.id in check_ids):

@@ -12,19 +12,40 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_serializer
 
 from mlproof.errors import MlproofError
 
 CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
 KINDS = {"code", "config", "ci", "docker", "deps", "docs", "any"}
+TRIGGERS = {"push", "pull_request", "schedule", "manual", "upstream", "tag", "other", "any"}
+SIGNAL_KEYS = ("re", "path", "call", "decorator", "import_", "base", "string", "route_param", "command", "reaches")
 
 
 class Signal(BaseModel):
-    """One thing a detector looks for: a content pattern (`re`) or a path pattern (`path`)."""
+    """One thing a detector looks for.
+
+    Text signals: `re` (a line pattern in file content) or `path` (a pattern on repository paths).
+    Structural signals on parsed Python (see structural.py): `call`, `decorator`, `import`, `base`,
+    `string`, with `kwarg`/`arg` refining calls. Job signals (see jobs.py): `command` (a pattern on
+    a command a job reaches) and `reaches` (a job reaches a file that shows a check or fact), both
+    filtered by the job's `trigger` kinds.
+    """
 
     re: str | None = None
     path: str | None = None
+    call: str | None = None
+    decorator: str | None = None
+    import_: str | None = Field(None, alias="import")
+    base: str | None = None
+    string: str | None = None
+    route_param: str | None = None  # a parameter annotation (regex) of a function decorated as a web route
+    command: str | None = None
+    reaches: str | None = None
+    kwarg: str | None = None
+    arg: str | None = None
+    with_call: str | None = None  # Python only: the same module must also call one of these (dotted globs)
+    trigger: list[str] = Field(default_factory=lambda: ["any"])
     in_: list[str] = Field(default_factory=lambda: ["any"], alias="in")
     level: Literal["pass", "partial"] = "pass"
     role: str = "main"
@@ -40,14 +61,46 @@ class Signal(BaseModel):
             raise ValueError(f"unknown file kinds {sorted(unknown)}")
         return kinds
 
+    @field_validator("trigger")
+    @classmethod
+    def _known_triggers(cls, triggers: list[str]) -> list[str]:
+        unknown = set(triggers) - TRIGGERS
+        if unknown:
+            raise ValueError(f"unknown trigger kinds {sorted(unknown)}")
+        return triggers
+
     def model_post_init(self, _context: object) -> None:
-        if (self.re is None) == (self.path is None):
-            raise ValueError("a signal needs exactly one of `re` or `path`")
-        re.compile(self.re or self.path)
+        given = [key for key in SIGNAL_KEYS if getattr(self, key) is not None]
+        if len(given) != 1:
+            raise ValueError(f"a signal needs exactly one of {', '.join(SIGNAL_KEYS)} (got {given or 'none'})")
+        if (self.kwarg or self.arg) and not (self.call or self.decorator):
+            raise ValueError("`kwarg` and `arg` refine `call` or `decorator` signals only")
+        for pattern in (self.re, self.path, self.string, self.route_param, self.command, self.arg):
+            if pattern is not None:
+                re.compile(pattern)
+
+    @model_serializer(mode="wrap")
+    def _without_unset_kinds(self, handler):
+        """Only the fields a signal uses: a signal is one kind, the other eight keys stay out of the JSON."""
+        data = handler(self)
+        return {k: v for k, v in data.items() if v is not None and not (k == "trigger" and v == ["any"])}
+
+    @property
+    def key(self) -> str:
+        """Which kind of signal this is: re, path, call, decorator, import_, base, string, command, reaches."""
+        return next(key for key in SIGNAL_KEYS if getattr(self, key) is not None)
 
     @property
     def pattern(self) -> str:
-        return self.re or self.path  # type: ignore[return-value]
+        return getattr(self, self.key)
+
+    @property
+    def structural(self) -> bool:
+        return self.key in {"call", "decorator", "import_", "base", "string", "route_param"}
+
+    @property
+    def job(self) -> bool:
+        return self.key in {"command", "reaches"}
 
 
 class Check(BaseModel):
@@ -63,7 +116,7 @@ class Check(BaseModel):
     weight: int = Field(ge=1, le=3)
     effort: Literal["small", "medium", "large"]
     impact: Literal["low", "medium", "high"]
-    needs: Literal["model", "serving", "none"] = "none"
+    needs: Literal["model", "training", "serving", "none"] = "none"
     signals: list[Signal] = Field(default_factory=list)
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from mlproof.evidence import Evidence
+from mlproof.evidence import Evidence, Link
+from mlproof.model.kind import decide_kind
 from mlproof.repo.redact import redact
 from mlproof.rubric.catalog import Check
 from mlproof.rubric.engine import FACTS, TEST_PATH, Hit, ScanResult
@@ -25,14 +26,19 @@ CONTEXT_WORDS = {"docs": "documentation", "comment": "comments", "deps": "depend
 
 @dataclass
 class RepoFacts:
-    """What kind of repository this is, from the fact signals."""
+    """What kind of repository this is, and where its model code lives."""
 
-    kind: str  # ml-project | library | template
+    kind: str  # project | template | tutorial | library | serving-only
     reason: str
+    kind_evidence: list[str]
     training_code: list[Hit]
     training_notebooks: list[Hit]
     ml_code: list[Hit]
     ml_notebooks: list[Hit]
+
+
+def _located(hits: list[Hit]) -> list[str]:
+    return [f"{h.path}:{h.line}" if h.line else h.path for h in hits]
 
 
 def repo_facts(scan: ScanResult) -> RepoFacts:
@@ -42,22 +48,20 @@ def repo_facts(scan: ScanResult) -> RepoFacts:
     training_notebooks = [h for h in source if h.role == "training" and h.cell is not None]
     ml_code = [h for h in source if h.cell is None]
     ml_notebooks = [h for h in source if h.cell is not None]
-    template = [h for h in facts if h.role == "template"]
-    if template:
-        kind, reason = "template", f"project template markers ({template[0].path})"
-    elif training_code or training_notebooks or (ml_code and any(h.role == "inference" for h in ml_code)):
-        where = (training_code or training_notebooks or ml_code)[0]
-        kind, reason = "ml-project", f"model code found ({where.path}{':' + str(where.line) if where.line else ''})"
-    elif ml_code or ml_notebooks:
-        kind, reason = "ml-project", f"ML libraries imported ({(ml_code or ml_notebooks)[0].path})"
-    else:
-        kind, reason = "library", "no model training, inference or ML-library code found"
-    return RepoFacts(kind, reason, training_code, training_notebooks, ml_code, ml_notebooks)
+    serving = [h for h in scan.hits.get("deploy.serving", []) if h.level == "pass" and h.context in {"code", "config", "path"}]
+    decided = decide_kind(
+        [f.rel for f in scan.inventory.all_paths], scan.readme,
+        training=_located(training_code + training_notebooks), serving=_located(serving),
+        inference=_located([h for h in ml_code if h.role == "inference"]), ml_code=_located(ml_code + ml_notebooks),
+    )
+    return RepoFacts(decided.kind, decided.reason, decided.evidence, training_code, training_notebooks, ml_code, ml_notebooks)
 
 
 def to_evidence(hit: Hit) -> Evidence:
+    detector = f"{hit.check}/{hit.role}: {hit.matched}" if hit.check != FACTS else f"fact/{hit.role}: {hit.matched}"
+    chain = [Link(path=link.path, line=link.line, snippet=redact(link.snippet), relation=link.relation) for link in hit.chain]
     return Evidence(kind="file", path=hit.path, line=hit.line, cell=hit.cell, snippet=redact(hit.snippet),
-                    detector=f"{hit.check}/{hit.role}: {hit.matched}" if hit.check != FACTS else f"fact/{hit.role}: {hit.matched}")
+                    detector=redact(detector), context=hit.context, statement=hit.statement or None, chain=chain)
 
 
 def best_hits(hits: list[Hit], limit: int = MAX_EVIDENCE) -> list[Hit]:
@@ -158,11 +162,33 @@ def rule_code_outside_notebooks(check: Check, hits: list[Hit], scan: ScanResult,
     return _result(check, "fail", "No training or inference code was found in modules, scripts or notebooks.", [])
 
 
+CI_SYSTEMS = frozenset({"github-actions", "gitlab-ci", "azure-pipelines", "jenkins", "circleci", "cloud-build", "codebuild",
+                        "bitbucket-pipelines", "drone", "travis", "tekton", "buildkite", "woodpecker"})
+
+
+def _job_hit(check: Check, job, trigger=None) -> Hit:
+    where = trigger if trigger is not None else job
+    kinds = ", ".join(sorted({t.kind for t in job.triggers if not t.disabled})) or "no trigger"
+    return Hit(check.id, "ci", "pass", "ci", where.path, where.line, None,
+               f"{job.system} job '{job.name[:60]}' ({kinds}{': ' + trigger.detail[:60] if trigger is not None and trigger.detail else ''})",
+               job.system)
+
+
 def rule_ci_pipeline(check: Check, hits: list[Hit], scan: ScanResult) -> CheckResult:
+    """CI on push or pull request passes; a CI definition nobody triggers (run by hand, defined outside the
+    repository) or traces of an external CI server are partial."""
+    ci_jobs = [job for job in scan.jobs if job.system in CI_SYSTEMS and not job.disabled]
+    on_change = [(job, t) for job in ci_jobs for t in job.triggers if not t.disabled and t.kind in ("push", "pull_request")]
+    if on_change:
+        evidence = [_job_hit(check, job, trigger) for job, trigger in on_change[:MAX_EVIDENCE]]
+        return _result(check, "pass", f"CI runs on {on_change[0][1].kind.replace('_', ' ')} ({_where(evidence[0])}, {on_change[0][0].system}).", evidence)
+    if ci_jobs:
+        evidence = [_job_hit(check, job) for job in ci_jobs[:MAX_EVIDENCE]]
+        return _result(check, "partial", f"A CI definition exists ({_where(evidence[0])}) but nothing in the repository starts it on a push or pull request.", evidence)
     ci_files = scan.files_by_kind.get("ci", [])
     if ci_files:
-        evidence = [Hit(check.id, "ci", "pass", "ci", rel, None, None, f"CI definition {rel}", rel.rsplit('/', 1)[-1]) for rel in ci_files[:MAX_EVIDENCE]]
-        return _result(check, "pass", f"{len(ci_files)} CI definition(s) found, e.g. {ci_files[0]}.", evidence)
+        evidence = [Hit(check.id, "ci", "partial", "ci", rel, None, None, f"CI definition {rel}", rel.rsplit('/', 1)[-1]) for rel in ci_files[:MAX_EVIDENCE]]
+        return _result(check, "partial", f"{ci_files[0]} looks like a CI definition, but no job with a push or pull-request trigger was read from it.", evidence)
     return generic(check, hits, scan)
 
 
@@ -180,15 +206,29 @@ def rule_automated_tests(check: Check, hits: list[Hit], scan: ScanResult) -> Che
 
 
 def rule_retraining_trigger(check: Check, hits: list[Hit], scan: ScanResult) -> CheckResult:
+    """A schedule (or a drift/performance trigger) that reaches training passes; training that re-runs on
+    every push or upstream event is partial; a schedule that trains nothing fails."""
+    scheduled = [h for h in hits if h.role == "schedule_trains" and h.level == "pass"]
     schedules = [h for h in hits if h.role == "schedule" and h.level == "pass"]
     triggers = [h for h in hits if h.role == "trigger" and h.level == "pass"]
-    training_schedules = [h for h in schedules if f"{check.id}:trains" in scan.file_roles.get(h.path, set())]
-    if training_schedules or triggers:
-        top = (training_schedules or triggers)[0]
-        why = f"Retraining is scheduled ({_where(top)})." if training_schedules else f"Retraining is triggered by code ({_where(top)})."
-        return _result(check, "pass", why, best_hits(training_schedules + triggers, 3))
-    if schedules:
-        return _result(check, "partial", f"A schedule exists ({_where(schedules[0])}) but it does not run training.", best_hits(schedules, 3))
+    # A parsed job's schedule trains only if what it runs trains. A job whose target the model cannot follow
+    # (a cloud rule pointing at a pipeline resource) keeps the older reading: training in the same file.
+    job_files = {job.path for job in scan.jobs if job.steps}
+    same_file = [h for h in schedules if h.path not in job_files and f"{check.id}:trains" in scan.file_roles.get(h.path, set())]
+    if scheduled or same_file or triggers:
+        if scheduled:
+            why = f"A schedule runs training ({_where(scheduled[0])}, through {len(scheduled[0].chain)} hops)."
+        elif same_file:
+            why = f"Retraining is scheduled ({_where(same_file[0])})."
+        else:
+            why = f"Retraining is triggered by code ({_where(triggers[0])})."
+        return _result(check, "pass", why, best_hits(scheduled + same_file + triggers, 3))
+    on_event = [h for h in hits if h.role == "event_trains"]
+    if on_event:
+        return _result(check, "partial", f"Training re-runs automatically on a push or upstream event ({_where(on_event[0])}), "
+                       "but no schedule or drift/performance threshold starts it.", best_hits(on_event, 3))
+    if schedules:  # a schedule that retrains nothing is not a retraining trigger (nightly tests, stale-issue bots)
+        return _result(check, "fail", f"A schedule exists ({_where(schedules[0])}) but nothing it runs trains a model.", best_hits(schedules, 3))
     mentions = [h for h in hits if h.role in {"trigger", "schedule"}]
     if mentions:
         return _result(check, "partial", f"Only named in {CONTEXT_WORDS.get(mentions[0].context, mentions[0].context)} ({_where(mentions[0])}); nothing schedules or triggers training.", best_hits(mentions, 3))
@@ -221,18 +261,37 @@ RULES: dict[str, Callable[..., CheckResult]] = {
 }
 
 
+# Roles whose line matches in a CI file are superseded by what the parsed jobs of that file reach: once a
+# workflow is read as data, "make test" counts only if the Makefile's target runs tests.
+SUPERSEDED_IN_JOB_FILES = {
+    "cicd.automated_tests": {"ci_runs_tests"},
+    "cicd.retraining_trigger": {"trains"},
+    "cicd.continuous_deployment": {"main"},
+}
+
+
 def grade(check: Check, scan: ScanResult, facts: RepoFacts, serving_status: str | None) -> CheckResult:
     """The verdict for one check, n/a applied when the repository cannot have the practice."""
-    hits = [h for h in scan.hits.get(check.id, []) if h.role != "trains"]
+    superseded = SUPERSEDED_IN_JOB_FILES.get(check.id, set())
+    job_files = {job.path for job in scan.jobs} if superseded else set()
+    found = [h for h in scan.hits.get(check.id, [])
+             if h.role != "trains" and not (h.role in superseded and h.context == "ci" and h.path in job_files)]
+    hits = [h for h in found if h.level != "none"]
+    uncredited = [h for h in found if h.level == "none"]
     if check.id == "dev.code_outside_notebooks":
         result = rule_code_outside_notebooks(check, hits, scan, facts)
     else:
         result = RULES.get(check.id, generic)(check, hits, scan)
     if result.status == "fail" and not scan.secrets_for(check.id):
-        if check.needs == "model" and facts.kind != "ml-project":
+        no_model = facts.kind == "library" or (facts.kind == "template" and not (facts.ml_code or facts.ml_notebooks))
+        if (check.needs in {"model", "training"} and no_model) or (check.needs == "training" and facts.kind == "serving-only"):
             result.status = "n/a"
-            result.why = f"Not applicable: this looks like a {facts.kind} ({facts.reason}), and nothing for this check was found."
-        elif check.needs == "serving" and serving_status in {"fail", "n/a"}:
-            result.status = "n/a"
-            result.why = "Not applicable: no serving layer was found, so there is no serving input to validate."
+            result.why = f"Not applicable: this looks like a {facts.kind} repository ({facts.reason}), and nothing for this check was found."
+    if result.status == "fail" and uncredited and not result.evidence:
+        shown = best_hits(uncredited, 2)
+        words = {"plan": "only plans it", "negate": "says it is not done", "name": "only names it"}
+        words_by_context = {"deps": "only declares it as a dependency", "unused import": "imports it without using it"}
+        result.why += " " + "; ".join(f"{_where(h)} {words_by_context.get(h.context) or words.get(h.statement, 'mentions it')}"
+                                      for h in shown) + ", which does not count."
+        result.evidence = [to_evidence(h) for h in shown]
     return result

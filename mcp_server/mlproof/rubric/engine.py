@@ -21,6 +21,8 @@ from typing import Callable
 
 import ahocorasick
 
+from mlproof.model.code import CodeFacts, ParseFailure, notebook_cell_source, parse_code
+from mlproof.model.statements import DocContext, classify
 from mlproof.repo import readers
 from mlproof.repo.readers import CI, CODE, CONFIG, DEPS, DOCKER, DOCS, Segment, UnreadableFile
 from mlproof.repo.redact import find_secrets
@@ -28,14 +30,19 @@ from mlproof.repo.walk import Inventory, RepoFile
 from mlproof.rubric.anchors import anchors, split_alternatives
 from mlproof.rubric.catalog import Catalog, Signal, load_catalog
 from mlproof.rubric.pinning import DependencyFile, inspect_dependencies
+from mlproof.rubric.structural import StructuralIndex, alternatives, glob_regex
 
 SEGMENT_KINDS = (CODE, CONFIG, CI, DOCKER, DEPS, DOCS)
 CAPPED_CONTEXTS = {"docs", "comment", "deps"}  # they name a practice; they do not do it
 MAX_HITS_PER_BUCKET = 25  # evidence kept per (check, role, level, context); reports show at most 5 per check
 SNIPPET_CHARS = 160
+REBUILD_AFTER = 4  # signals exhausted in a file kind before its automaton is rebuilt without their anchors
 PARALLEL_MIN_FILES = 4000  # below this, starting worker processes costs more than it saves
+WARMUP_FILES = 3000  # scanned serially before the workers fork, so they start with saturated evidence
 FACTS = "_facts"
 FILE_ROLE_CHECKS = frozenset({"cicd.retraining_trigger"})  # rules that need roles grouped by file
+# (check, role) -> the "check:role" a file must show before the role is looked for there at all
+DEFERRED_ROLES = {("cicd.retraining_trigger", "trains"): "cicd.retraining_trigger:schedule"}
 
 TEST_PATH = re.compile(r"(?:^|/)(?:tests?|testing|fixtures?)/|(?:^|/)test_[^/]*$|_test\.py$|(?:^|/)conftest\.py$")
 EXAMPLE_PATH = re.compile(r"(?i)example|sample|template|\.dist$|\.tpl$")
@@ -49,6 +56,16 @@ class Target:
     role: str
     level: str
     docs_ok: bool
+    with_call: re.Pattern[str] | None = None  # the same Python module (or cell) must also make such a call
+    with_call_spec: str = ""
+
+    def holds_in(self, facts: CodeFacts | None, function: str | None) -> bool:
+        """Whether the co-occurring call this target asks for is made in the same function (or, at module
+        level, the same module): a column selection counts where predictions are made, not in training code.
+        Never true in unparsed text."""
+        if self.with_call is None:
+            return True
+        return facts is not None and any(self.with_call.match(name) for name in facts.calls_in(function))
 
 
 @dataclass
@@ -57,6 +74,9 @@ class CompiledSignal:
     regex: re.Pattern[str]
     targets: list[Target]
     index: int = 0
+    # When every target asks for a co-occurring call: words one of which the file must hold for any of
+    # those calls to be made there (a file without them cannot credit the signal, so it is not searched).
+    call_words: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +92,8 @@ class Hit:
     cell: int | None
     snippet: str  # raw line text: redact() before it leaves the engine (detectors.to_evidence does)
     matched: str
+    statement: str = ""  # for docs and comments: affirm | plan | negate | name (see model/statements.py)
+    chain: tuple = ()  # for facts reached through jobs: the Links from the job step to the code
 
 
 @dataclass
@@ -86,11 +108,22 @@ class ScanResult:
     dependency_files: list[DependencyFile] = field(default_factory=list)
     files_read: int = 0
     bytes_read: int = 0
+    files_parsed: int = 0
+    readme: str | None = None  # the top-level README's first 20 KB: its title helps tell the repository kind
+    sniffed: list[str] = field(default_factory=list)  # files whose text holds a job-definition needle (model/jobs.py)
+    jobs: list = field(default_factory=list)  # the repository's jobs (model/jobs.Job), set after the file scan
+    parse_failures: Counter = field(default_factory=Counter)  # reason -> Python files read as text because they did not parse
+    parse_failure_examples: list[str] = field(default_factory=list)
     _bucket_sizes: Counter = field(default_factory=Counter)
     # segment kind -> signals whose full-strength evidence buckets for that kind are full: the scan stops
     # looking for them there (a later mention in a comment could not change a grade; see _possible_buckets).
     exhausted: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     _dead_anchors: dict[str, frozenset] = field(default_factory=dict)  # kind -> automaton values that only name exhausted signals
+    # Automata rebuilt without the anchors of exhausted signals (and the words of saturated structural
+    # requirements): on a big repository most lines then hold no anchor at all.
+    automata: dict[str, object] = field(default_factory=dict)
+    _stale: Counter = field(default_factory=Counter)  # kind -> signals exhausted since its automaton was rebuilt
+    dead_needs: set[int] = field(default_factory=set)  # structural requirements whose buckets are full
 
     def secrets_for(self, check_id: str) -> list[Hit]:
         return [h for h in self.secrets if h.check == check_id]
@@ -132,7 +165,16 @@ class SignalTable:
         paths: dict[str, CompiledSignal] = {}
         kinds_of: dict[str, set[str]] = defaultdict(set)
 
+        self.structural = StructuralIndex()
+        self.job_signals: list[tuple[Signal, Target]] = []
+
         def add(signal: Signal, target: Target) -> None:
+            if signal.structural:
+                self.structural.add(signal, target)
+                return
+            if signal.job:
+                self.job_signals.append((signal, target))
+                return
             table = content if signal.re is not None else paths
             compiled = table.get(signal.pattern)
             if compiled is None:
@@ -145,25 +187,68 @@ class SignalTable:
 
         for check in catalog.checks:
             for signal in check.signals:
-                add(signal, Target(check.id, signal.role, signal.level, signal.docs_ok))
+                add(signal, Target(check.id, signal.role, signal.level, signal.docs_ok, _globs(signal.with_call), signal.with_call or ""))
         for fact in catalog.facts:
             add(fact, Target(FACTS, fact.role, fact.level, False))
 
         self.content_signals = list(content.values())
+        self.call_signals = []
+        for signal in self.content_signals:
+            if signal.targets and all(t.with_call is not None for t in signal.targets):
+                self.call_signals.append(signal)
+                specs = {t.with_call_spec for t in signal.targets}
+                signal.call_words = frozenset(_call_word(glob) for spec in specs for glob in alternatives(spec))
         self.branches: list[Branch] = []
         self.unanchored: dict[str, list[int]] = defaultdict(list)  # kind -> branch ids checked on every line
         anchor_ids: dict[str, dict[str, list[int]]] = {kind: defaultdict(list) for kind in SEGMENT_KINDS + ("path",)}
+        # Signals that only matter in a file that also shows another role (a schedule that may train) are
+        # searched after the rest, and only in such files: they stay out of the automata.
+        self.deferred: list[tuple[CompiledSignal, str]] = []
         for signal in self.content_signals:
+            needed = {DEFERRED_ROLES.get((t.check, t.role)) for t in signal.targets}
+            if len(needed) == 1 and None not in needed:
+                self.deferred.append((signal, needed.pop()))
+                continue
             self._add_branches(signal, kinds_of[signal.pattern], re.M, anchor_ids)
+        self.deferred_kinds = {signal.pattern: kinds_of[signal.pattern] for signal, _ in self.deferred}
         for signal in paths.values():
             self._add_branches(signal, {"path"}, 0, anchor_ids)
         for kind in SEGMENT_KINDS:
             for anchor in SECRET_ANCHORS:
                 anchor_ids[kind][anchor].append(self.SECRET)
-        self.automata = {kind: _automaton(ids) for kind, ids in anchor_ids.items()}
+        self.anchor_ids = anchor_ids
         self.signal_of = [branch.signal.index for branch in self.branches]  # branch id -> signal index
         self.buckets = {(signal.index, kind): _possible_buckets(signal, kind)
                         for signal in self.content_signals for kind in SEGMENT_KINDS}
+        # Words a Python file must hold for a structural signal to match, with the evidence buckets the
+        # signals fill: a file none of whose satisfied requirements has room left is not parsed at all.
+        needs: dict[frozenset, set] = defaultdict(set)
+        for words, target in self.structural.requirements:
+            needs[words].add((target.check, target.role, target.level, CODE))
+        self.structural_needs = [(words, tuple(sorted(buckets))) for words, buckets in needs.items()]
+        # Each requirement is filed under its longest (rarest) word, and only those key words go into the
+        # automaton; a keyed requirement's other words are then checked with plain substring tests.
+        keyed: dict[str, list[int]] = defaultdict(list)
+        for index, (words, _) in enumerate(self.structural_needs):
+            keyed[max(words, key=len)].append(index)
+        self.structural_keys = dict(keyed)
+        # One automaton per file kind; Python code's also holds the structural key words, so a file is
+        # searched once for both. Each value is (regex alternative ids, structural requirement ids).
+        self.automata = {kind: self.build_automaton(kind) for kind in anchor_ids}
+
+    def build_automaton(self, kind: str, exhausted: set[int] = frozenset(), dead_needs: set[int] = frozenset()):
+        """The kind's automaton without the anchors of exhausted signals and the keys of dead requirements."""
+        signal_of = self.signal_of
+        values: dict[str, tuple[tuple, tuple]] = {}
+        for anchor, ids in self.anchor_ids[kind].items():
+            if any(b == self.SECRET or signal_of[b] not in exhausted for b in ids):
+                values[anchor] = (tuple(sorted(set(ids))), ())
+        if kind == CODE:
+            for word, needs in self.structural_keys.items():
+                live = tuple(i for i in needs if i not in dead_needs)
+                if live:
+                    values[word] = (values.get(word, ((), ()))[0], live)
+        return _automaton(values, raw=True)
 
     def _add_branches(self, signal: CompiledSignal, kinds: set[str], flags: int, anchor_ids) -> None:
         for alternative in split_alternatives(signal.pattern):
@@ -203,10 +288,22 @@ def _possible_buckets(signal: CompiledSignal, kind: str) -> tuple | None:
     return tuple(sorted(buckets))
 
 
-def _automaton(anchor_ids: dict[str, list[int]]):
+def _call_word(glob: str) -> str:
+    """The longest literal fragment of a dotted glob: every call the glob matches has it in its file."""
+    return max((f for part in glob.split(".") for f in part.split("*")), key=len).lower()
+
+
+def _globs(spec: str | None) -> re.Pattern[str] | None:
+    """`*.predict*|joblib.load` as one anchored expression over qualified call names."""
+    if not spec:
+        return None
+    return re.compile("|".join(glob_regex(part).pattern for part in alternatives(spec)))
+
+
+def _automaton(anchor_ids: dict[str, list], raw: bool = False):
     automaton = ahocorasick.Automaton()
     for anchor, ids in anchor_ids.items():
-        automaton.add_word(anchor, tuple(sorted(set(ids))))
+        automaton.add_word(anchor, ids if raw else tuple(sorted(set(ids))))
     if len(automaton):
         automaton.make_automaton()
     return automaton
@@ -239,18 +336,29 @@ def _snippet(line: str) -> str:
     return text
 
 
-def _candidates(automaton, text: str, dead: frozenset = frozenset()) -> dict[int, set[int]]:
-    """Line start offset -> ids of the alternatives (or SECRET) whose anchors occur on that line.
+def _lowered(text: str) -> str:
+    """The text in lower case, with the same length (rare characters whose lower case is longer stay as they are)."""
+    lower = text.lower()
+    if len(lower) != len(text):
+        lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    return lower
+
+
+def _candidates(automaton, text: str, dead: frozenset = frozenset(), lower: str | None = None,
+                structural: set[int] | None = None) -> dict[int, set[int]]:
+    """Line start offset -> ids of the alternatives (or SECRET) whose anchors occur on that line; the ids of
+    the structural requirements whose key words occur are added to `structural`.
 
     Anchors whose alternatives are all in `dead` are passed over."""
-    lower = text.lower()
-    if len(lower) != len(text):  # rare characters whose lower case is longer: keep offsets aligned
-        lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    if lower is None:
+        lower = _lowered(text)
     found: dict[int, set[int]] = defaultdict(set)
     if not len(automaton):
         return found
-    for end, ids in automaton.iter(lower):
-        if ids not in dead:
+    for end, (ids, needs) in automaton.iter(lower):
+        if needs and structural is not None:
+            structural.update(needs)
+        if ids and ids not in dead:
             found[lower.rfind("\n", 0, end) + 1].update(ids)
     return found
 
@@ -285,13 +393,22 @@ def _docstring_lines(text: str) -> set[int]:
         position = end
 
 
-def _context(segment: Segment, line: str, column: int, line_number: int, docstrings: list) -> str:
+def _context(segment: Segment, line: str, column: int, line_number: int, docstrings: list, facts: CodeFacts | None) -> str:
+    """Where a match sits: code or config that does something, or text that only talks about it."""
     if segment.kind == DEPS:
         return "deps"
     if segment.kind == DOCS:
         return "docs"
     if readers.is_comment(line, column, segment.language):
         return "comment"
+    if facts is not None:  # parsed Python: the syntax tree knows docstrings, dead branches and prose strings
+        if line_number in facts.docstring_lines or line_number not in facts.code_lines:
+            return "comment"
+        if line_number in facts.dead_lines:
+            return "dead"
+        if facts.unused_import(line_number):
+            return "unused import"
+        return segment.kind
     if segment.language == "python" and segment.cell is None:
         if docstrings[0] is None:
             docstrings[0] = _docstring_lines(segment.text)
@@ -300,10 +417,89 @@ def _context(segment: Segment, line: str, column: int, line_number: int, docstri
     return segment.kind
 
 
+def _line_at(text: str, number: int) -> str:
+    start = 0
+    for _ in range(number - 1):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return ""
+    end = text.find("\n", start)
+    return text[start:] if end < 0 else text[start:end]
+
+
+def _needs_facts(signal: CompiledSignal, result: ScanResult) -> bool:
+    """A code match whose evidence could still change a grade: its bucket is not full, or it asks for a co-occurring call."""
+    return any(target.with_call is not None or not result.is_full(((target.check, target.role, target.level, CODE),))
+               for target in signal.targets)
+
+
+class _LazyFacts:
+    """A Python segment's code facts, parsed at most once and only when something needs them: a
+    structural signal whose evidence is not yet full, or a regex match in code whose context
+    (docstring, dead branch, unused import) or co-occurring call only the syntax tree can tell."""
+
+    def __init__(self, item: RepoFile, segment: Segment, table: SignalTable, result: ScanResult, lower: str):
+        self.item, self.segment, self.table, self.result, self.lower = item, segment, table, result, lower
+        self.applies = segment.language == "python" and segment.kind == CODE
+        self.done = not self.applies
+        self.facts: CodeFacts | None = None
+
+    def structural_live(self, keyed: set[int]) -> bool:
+        """Whether a structural requirement whose key word the file holds still has room for evidence."""
+        table, result = self.table, self.result
+        if not self.applies or not keyed:
+            return False
+        lower = self.lower
+        all_needs, dead = table.structural_needs, result.dead_needs
+        live = False
+        for index in keyed - dead:
+            words, buckets = all_needs[index]
+            if result.is_full(buckets):
+                dead.add(index)  # buckets only grow: this requirement can never matter again
+                result._stale["needs"] += 1
+            elif not live and all(word in lower for word in words):
+                live = True
+        return live
+
+    def get(self) -> CodeFacts | None:
+        if self.done:
+            return self.facts
+        self.done = True
+        item, segment, result = self.item, self.segment, self.result
+        source = notebook_cell_source(segment.text) if segment.cell is not None else segment.text
+        try:
+            self.facts = parse_code(source)
+        except ParseFailure as err:
+            result.parse_failures[str(err)] += 1
+            if len(result.parse_failure_examples) < 5:
+                result.parse_failure_examples.append(item.rel if segment.cell is None else f"{item.rel}#cell{segment.cell}")
+            return None
+        result.files_parsed += segment.cell is None or segment.cell == 1
+        self._record_structural(self.facts)
+        return self.facts
+
+    def _record_structural(self, facts: CodeFacts) -> None:
+        seen: set[tuple] = set()
+        for match in self.table.structural.matches(facts):
+            target = match.target
+            key = (target.check, target.role, target.level)
+            if match.dead or key in seen or not target.holds_in(facts, match.function):
+                continue  # code under `if False:` does nothing; one hit per signal role and level per file is enough
+            seen.add(key)
+            self.result.add(Hit(target.check, target.role, target.level, CODE, self.item.rel, match.line, self.segment.cell,
+                                _snippet(_line_at(self.segment.text, match.line)), match.matched[:60]))
+
+
 def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: ScanResult) -> None:
     text = segment.text
     kind = segment.kind
-    candidates = _candidates(table.automata[kind], text, result._dead_anchors.get(kind, frozenset()))
+    lower = _lowered(text)
+    keyed: set[int] = set()
+    candidates = _candidates(result.automata.get(kind) or table.automata[kind], text,
+                             result._dead_anchors.get(kind, frozenset()), lower, keyed)
+    signal_of = table.signal_of
+    lazy = _LazyFacts(item, segment, table, result, lower)
+    facts = lazy.get() if lazy.structural_live(keyed) else None
     always = table.unanchored.get(segment.kind, [])
     if always:  # alternatives without a literal anchor are tried on every line
         offset = 0
@@ -311,14 +507,16 @@ def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: 
             candidates[offset].update(always)
             offset += len(raw) + 1
     docstrings: list = [None]
+    doc_context: list = [None]
     line_number, counted_to = 1, 0
     assignments = segment.kind != DOCS and not TEST_PATH.search(item.rel) and not EXAMPLE_PATH.search(item.rel)
     # Evidence keeps one hit per file, so a signal is done once it matched where it counts fully
-    # (code/config); a mention (comment, docs, dependency list) is recorded once and the search goes on.
+    # (code/config); a mention (comment, docs, dependency list) that credits is recorded once and the
+    # search goes on; a mention that does not credit (a plan, a negation, a bare name) is kept once too.
     done: set[int] = set(result.exhausted[kind])
     mentioned: set[int] = set()
+    uncredited: set[int] = set()
     always_capped = segment.kind in (DOCS, DEPS)
-    signal_of = table.signal_of
     for line_start in sorted(candidates):
         # Most candidate lines only repeat signals this file already showed: skip them unread.
         ids = sorted(b for b in candidates[line_start] if b == SignalTable.SECRET or signal_of[b] not in done)
@@ -336,10 +534,42 @@ def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: 
             signal = branch.signal
             if signal.index in done:
                 continue
+            if signal.call_words is not None and not (lazy.applies and any(word in lower for word in signal.call_words)):
+                done.add(signal.index)  # it needs a co-occurring call that no code of this file can make
+                continue
             found = branch.regex.search(line)
             if found is None:
                 continue
-            context = _context(segment, line, found.start(), line_number, docstrings)
+            context = _context(segment, line, found.start(), line_number, docstrings, facts)
+            if lazy.applies and not lazy.done and context == CODE and _needs_facts(signal, result):
+                facts = lazy.get()  # only the syntax tree tells a live call from a dead branch or an unused import
+                context = _context(segment, line, found.start(), line_number, docstrings, facts)
+            if context == "dead":
+                continue
+            statement = ""
+            if context in ("deps", "unused import"):
+                statement = "name"  # declared or imported, never used: the labels give it nothing
+                if signal.index in uncredited or signal.index in mentioned:
+                    continue
+                uncredited.add(signal.index)
+                for target in signal.targets:
+                    result.add(Hit(target.check, target.role, "none", context, item.rel, line_number, segment.cell,
+                                   _snippet(line), found.group(0)[:60], statement))
+                continue
+            if context in ("docs", "comment"):
+                if context == "docs" and doc_context[0] is None:
+                    doc_context[0] = DocContext(text)
+                said = classify(line, found.start(), found.end(), context=doc_context[0] if context == "docs" else None,
+                                line_number=line_number, comment=context == "comment")
+                statement = said.kind
+                if not said.credits:
+                    if signal.index in uncredited or signal.index in mentioned:
+                        continue
+                    uncredited.add(signal.index)
+                    for target in signal.targets:
+                        result.add(Hit(target.check, target.role, "none", context, item.rel, line_number, segment.cell,
+                                       _snippet(line), found.group(0)[:60], statement))
+                    continue
             if context in CAPPED_CONTEXTS:
                 if signal.index in mentioned:
                     continue
@@ -350,10 +580,35 @@ def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: 
                 done.add(signal.index)
             snippet = _snippet(line)
             for target in signal.targets:
+                if target.with_call is not None and not target.holds_in(facts, facts.function_at(line_number) if facts else None):
+                    continue
                 capped = context in CAPPED_CONTEXTS and not (target.docs_ok and context == "docs")
                 result.add(Hit(target.check, target.role, "partial" if capped else target.level, context, item.rel,
-                               line_number, segment.cell, snippet, found.group(0)[:60]))
+                               line_number, segment.cell, snippet, found.group(0)[:60], statement))
+    if table.deferred:
+        _scan_deferred(item, segment, table, result, docstrings, facts)
     _note_exhausted(table, result, kind, (done | mentioned) - result.exhausted[kind])
+
+
+def _scan_deferred(item: RepoFile, segment: Segment, table: SignalTable, result: ScanResult, docstrings: list,
+                   facts: CodeFacts | None) -> None:
+    """The deferred signals, in a file that shows the role each of them waits for (its first code match)."""
+    roles = result.file_roles.get(item.rel, ())
+    for signal, waits_for in table.deferred:
+        if waits_for not in roles or segment.kind not in table.deferred_kinds.get(signal.pattern, ()):
+            continue
+        for found in signal.regex.finditer(segment.text):
+            line_start = segment.text.rfind("\n", 0, found.start()) + 1
+            line_end = segment.text.find("\n", found.start())
+            line = segment.text[line_start:] if line_end < 0 else segment.text[line_start:line_end]
+            line_number = segment.text.count("\n", 0, found.start()) + 1
+            context = _context(segment, line, found.start() - line_start, line_number, docstrings, facts)
+            if context in CAPPED_CONTEXTS or context in ("dead", "unused import"):
+                continue
+            for target in signal.targets:
+                result.add(Hit(target.check, target.role, target.level, context, item.rel, line_number, segment.cell,
+                               _snippet(line), found.group(0)[:60]))
+            break
 
 
 def _note_exhausted(table: SignalTable, result: ScanResult, kind: str, signals: set[int]) -> None:
@@ -367,9 +622,15 @@ def _note_exhausted(table: SignalTable, result: ScanResult, kind: str, signals: 
             grown = True
     if grown:
         signal_of = table.signal_of
+        live_ids = [tuple(sorted(set(ids))) for ids in table.anchor_ids[kind].values()]
         result._dead_anchors[kind] = frozenset(
-            ids for ids in table.automata[kind].values()
-            if ids[0] != SignalTable.SECRET and all(signal_of[b] in exhausted for b in ids))
+            ids for ids in live_ids if ids[0] != SignalTable.SECRET and all(signal_of[b] in exhausted for b in ids))
+        result._stale[kind] += 1
+    if result._stale[kind] >= REBUILD_AFTER or (kind == CODE and result._stale["needs"] >= REBUILD_AFTER):
+        result._stale[kind] = 0
+        if kind == CODE:
+            result._stale["needs"] = 0
+        result.automata[kind] = table.build_automaton(kind, exhausted, result.dead_needs)
 
 
 def _scan_secret_line(item: RepoFile, segment: Segment, line: str, line_number: int, assignments: bool, result: ScanResult) -> None:
@@ -393,6 +654,11 @@ def _scan_file(item: RepoFile, table: SignalTable, result: ScanResult) -> None:
         return
     result.files_read += 1
     result.bytes_read += item.size
+    if "/" not in item.rel and kind == DOCS and item.name.lower().startswith("readme") and segments:
+        result.readme = segments[0].text[:20000]
+    needles = _job_needles().get("." + item.suffix)
+    if needles and segments and kind != "notebook" and any(n in segments[0].text for n in needles):
+        result.sniffed.append(item.rel)
     for segment in segments:
         _scan_segment(item, segment, table, result)
     if kind == DEPS and segments:
@@ -401,9 +667,40 @@ def _scan_file(item: RepoFile, table: SignalTable, result: ScanResult) -> None:
             result.dependency_files.append(parsed)
 
 
+_WARM: ScanResult | None = None  # the parent's scan state when workers fork (set by _scan_parallel)
+SATURATION_FIELDS = ("_bucket_sizes", "exhausted", "_dead_anchors", "automata", "_stale", "dead_needs")
+
+
+_NEEDLES: dict[str, tuple[str, ...]] | None = None
+
+
+def _job_needles() -> dict[str, tuple[str, ...]]:
+    """File suffix -> substrings that make a file a candidate job definition (a CronJob, a DAG, a Cloud Build config)."""
+    global _NEEDLES
+    if _NEEDLES is None:
+        from mlproof.model.jobs import content_needles
+
+        _NEEDLES = content_needles()
+    return _NEEDLES
+
+
+def scan_one(item: RepoFile, table: SignalTable | None = None) -> ScanResult:
+    """One file scanned on its own, with nothing saturated: everything it shows (for facts reached through jobs)."""
+    result = ScanResult(inventory=Inventory(root=Path("/"), source="walk"))
+    _scan_file(item, table or signal_table(), result)
+    return result
+
+
 def _scan_chunk(root: Path, source: str, files: list[tuple[str, str, int]]) -> ScanResult:
-    """Worker side of a parallel scan: the same per-file work on one slice of the file list."""
+    """Worker side of a parallel scan: the same per-file work on one slice of the file list, starting from
+    what the parent's warm-up already knows is saturated (so no worker re-parses files for full evidence)."""
     result = ScanResult(inventory=Inventory(root=root, source=source))
+    if _WARM is not None:
+        import copy
+
+        for name in SATURATION_FIELDS:
+            setattr(result, name, copy.copy(getattr(_WARM, name)))
+        result.exhausted = defaultdict(set, {kind: set(ids) for kind, ids in _WARM.exhausted.items()})
     table = signal_table()
     for rel, path, size in files:
         _scan_file(RepoFile(rel, path, size), table, result)
@@ -422,6 +719,11 @@ def _merge(into: ScanResult, part: ScanResult) -> None:
     into.dependency_files.extend(part.dependency_files)
     into.files_read += part.files_read
     into.bytes_read += part.bytes_read
+    into.files_parsed += part.files_parsed
+    into.readme = into.readme or part.readme
+    into.sniffed.extend(part.sniffed)
+    into.parse_failures.update(part.parse_failures)
+    into.parse_failure_examples.extend(part.parse_failure_examples[: max(0, 5 - len(into.parse_failure_examples))])
     for reason, count in part.inventory.skipped.items():
         for rel in part.inventory.skipped_examples.get(reason, []):
             into.inventory.skip(reason, rel)
@@ -444,21 +746,34 @@ def _scan_parallel(inventory: Inventory, result: ScanResult, workers: int, progr
     if threading.active_count() != 1 or "fork" not in multiprocessing.get_all_start_methods():
         return False
     method = "fork"
-    files = [(f.rel, f.path, f.size) for f in inventory.files]
-    chunks = max(workers * 4, 1)
+    global _WARM
+    # Warm up serially: the first files fill most evidence buckets, and the workers inherit that state.
+    warmup = min(WARMUP_FILES, len(inventory.files) // 5)
+    table = signal_table()
+    for index, item in enumerate(inventory.files[:warmup], start=1):
+        _scan_file(item, table, result)
+        if progress is not None and index % 200 == 0:
+            progress(index, len(inventory.files))
+    files = [(f.rel, f.path, f.size) for f in inventory.files[warmup:]]
+    chunks = max(workers * 2, 1)
     size = -(-len(files) // chunks)
     slices = [files[i:i + size] for i in range(0, len(files), size)]
     parts: list[ScanResult] = []
+    _WARM = result
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
-            done = 0
+            done = warmup
             for part, chunk in zip(pool.map(_scan_chunk, [inventory.root] * len(slices), [inventory.source] * len(slices), slices), slices):
                 parts.append(part)
                 done += len(chunk)
                 if progress is not None:
-                    progress(done, len(files))
+                    progress(done, len(inventory.files))
     except (OSError, RuntimeError, ImportError, BrokenPipeError):
-        return False  # no processes here (sandbox, frozen app): the caller scans serially
+        for item in inventory.files[warmup:]:  # no processes here (sandbox, frozen app): finish serially
+            _scan_file(item, table, result)
+        return True
+    finally:
+        _WARM = None
     for part in parts:  # in file-list order, so the result equals a serial scan's
         _merge(result, part)
     return True

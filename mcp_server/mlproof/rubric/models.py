@@ -8,8 +8,8 @@ from pydantic import BaseModel, Field
 
 from mlproof.evidence import Evidence
 
-SCHEMA_VERSION = "1.0"
-Status = Literal["pass", "partial", "fail", "n/a"]
+SCHEMA_VERSION = "2.0"
+Status = Literal["pass", "partial", "fail", "n/a", "waived"]
 STATUS_VALUE = {"pass": 1.0, "partial": 0.5, "fail": 0.0}
 
 
@@ -23,6 +23,8 @@ class CheckResult(BaseModel):
     weight: int
     ml_test_score: list[str] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
+    waived: str | None = Field(None, description="Why the project's configuration waives this check (status `waived`).")
+    graded_status: Status | None = Field(None, description="For a waived check: the status it would have had.")
 
 
 class PillarScore(BaseModel):
@@ -105,8 +107,14 @@ class ScanSummary(BaseModel):
     bytes_read: int
     skipped: dict[str, int]
     skipped_examples: dict[str, list[str]] = Field(default_factory=dict)
-    repo_kind: Literal["ml-project", "library", "template"]
+    repo_kind: Literal["project", "template", "tutorial", "library", "serving-only"]
     repo_kind_reason: str
+    repo_kind_evidence: list[str] = Field(default_factory=list, description="path[:line] facts that decided the kind.")
+    files_parsed: int = Field(0, description="Python files and notebooks parsed into code facts.")
+    parse_failures: dict[str, int] = Field(default_factory=dict, description="Python files read as text because they did not parse, by reason.")
+    parse_failure_examples: list[str] = Field(default_factory=list)
+    jobs: int = Field(0, description="CI and job definitions parsed (workflows, pipelines, schedules).")
+    config: str | None = Field(None, description="The project configuration file read (.mlproof.toml or pyproject.toml [tool.mlproof]).")
 
 
 class AuditReport(BaseModel):

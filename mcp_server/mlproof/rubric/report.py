@@ -10,7 +10,7 @@ from mlproof.repo.redact import redact
 from mlproof.rubric.models import AuditReport
 
 TEMPLATES = Path(__file__).with_name("templates")
-BADGES = {"pass": "✅ pass", "partial": "🟡 partial", "fail": "❌ fail", "n/a": "➖ n/a"}
+BADGES = {"pass": "✅ pass", "partial": "🟡 partial", "fail": "❌ fail", "n/a": "➖ n/a", "waived": "⏸ waived"}
 
 
 def _cell(text: str) -> str:

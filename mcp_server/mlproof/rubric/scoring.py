@@ -103,7 +103,7 @@ RANK = {"low": 0, "medium": 1, "high": 2}
 
 
 def weighted_score(results: list[CheckResult]) -> float | None:
-    graded = [r for r in results if r.status != "n/a"]
+    graded = [r for r in results if r.status not in ("n/a", "waived")]
     total = sum(r.weight for r in graded)
     if not total:
         return None
@@ -116,13 +116,13 @@ def pillar_scores(results: list[CheckResult], catalog: Catalog) -> list[PillarSc
         members = [r for r in results if r.pillar == pillar]
         if not members:
             continue
-        counts = {status: sum(r.status == status for r in members) for status in ("pass", "partial", "fail", "n/a")}
+        counts = {status: sum(r.status == status for r in members) for status in ("pass", "partial", "fail", "n/a", "waived")}
         scores.append(PillarScore(pillar=pillar, name=name, score=weighted_score(members), counts=counts))
     return scores
 
 
 def _meets(status: str, required: str) -> bool:
-    return status == "n/a" or STATUS_VALUE[status] >= STATUS_VALUE[required]
+    return status in ("n/a", "waived") or STATUS_VALUE[status] >= STATUS_VALUE[required]
 
 
 def maturity(results: list[CheckResult]) -> Maturity:
@@ -151,7 +151,7 @@ def ml_test_score(results: list[CheckResult]) -> MLTestScore:
         items = []
         for test, title in tests:
             checks = mapped.get(test, [])
-            graded = [r for r in checks if r.status != "n/a"]
+            graded = [r for r in checks if r.status not in ("n/a", "waived")]
             if not checks:
                 points, note = 0.0, "Not observable from a repository scan; scored 0."
             elif not graded:
