@@ -54,7 +54,7 @@ def check_help_uri(check_id: str) -> str:
 def _check_section(check: Check) -> list[str]:
     tests = ", ".join(check.ml_test_score) or "none"
     applies = {"model": "repositories with model code", "serving": "repositories with a serving layer",
-               "none": "every repository"}[check.needs]
+               "training": "repositories that train a model", "none": "every repository"}[check.needs]
     return [
         f"### {check.id}",
         "",
