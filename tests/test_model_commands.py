@@ -553,3 +553,17 @@ def test_thousands_of_continued_lines_join_in_linear_time():
     assert all(line.startswith("python train.py python train.py") for _, line in lines[:-1])
     open_quote = "echo 'start\n" + "still quoted\n" * 20_000 + "end'\npytest\n"
     assert [line.split("\n")[0] for _, line in logical_lines(open_quote)][:1] == ["echo 'start"]
+
+
+def test_gcloud_builds_submit_follows_the_cloud_build_config():
+    files = repo({
+        "deploy/train.yaml": "steps:\n  - name: python\n    entrypoint: python\n    args: [-m, pkg.train]\n",
+        "svc/cloudbuild.yaml": "steps:\n  - name: python\n    entrypoint: bash\n    args: [-c, pytest -q]\n",
+        "src/pkg/train.py": "",
+    })
+    reaches = resolve(files, "gcloud --project p builds submit --config=deploy/train.yaml .")
+    assert chain(reaches[0]) == [("ci.yml", 7, "runs"), ("deploy/train.yaml", 4, "cloud build step"),
+                                 ("src/pkg/train.py", None, "python module")]
+    assert reached(resolve(files, "gcloud builds submit svc")) == [("pytest", None)]  # SOURCE/cloudbuild.yaml
+    assert reached(resolve(files, "gcloud builds submit --tag gcr.io/p/img .")) == [("gcloud builds", None)]  # a Dockerfile build
+    assert reached(resolve(files, "gcloud run deploy api")) == [("gcloud run", None)]

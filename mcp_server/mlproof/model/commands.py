@@ -162,7 +162,7 @@ class _Walk:
             "npm": self.npm, "yarn": self.npm, "pnpm": self.npm, "bun": self.npm, "pytest": self.pytest,
             "coverage": self.coverage, "dvc": self.dvc, "mlflow": self.mlflow, "kedro": self.kedro,
             "jupyter": self.jupyter, "papermill": self.papermill, "docker": self.docker, "podman": self.docker,
-            "docker compose": self.compose, "unittest": self.unittest,
+            "docker compose": self.compose, "unittest": self.unittest, "gcloud": self.gcloud,
         }
 
     # --- walking -----------------------------------------------------------------------------
@@ -670,6 +670,16 @@ class _Walk:
             if command:
                 return self.dispatch(command, text, state, chain, depth, stack)
         self.tool(chain, argv, text)
+
+    def gcloud(self, argv, text, state, chain, depth, stack):
+        rest = argv[1:]
+        while rest and rest[0].startswith("-"):  # global flags: gcloud --project p builds submit
+            rest = rest[2:] if rest[0] in rules.GLOBAL_VALUE_OPTIONS else rest[1:]
+        if rest[:2] != ["builds", "submit"]:
+            return self.tool(chain, argv, text)
+        args = rest[2:]
+        hops = pipelines.cloud_build_hops(self.repo, state.cwd, args)
+        self.runner(("cloud build", state.cwd, tuple(args)), hops, argv, text, state, chain, depth, stack, "gcloud builds")
 
     def compose(self, argv, text, state, chain, depth, stack):
         args = argv[2:]

@@ -73,15 +73,22 @@ def parse(source: RepoFiles) -> list[Job]:
 
 def _cloud_build(source: RepoFiles, rel: str, triggers: list[Trigger] | None) -> Job | None:
     doc = source.mapping(rel)
-    steps = doc.get("steps")
-    if not isinstance(steps, list):
+    if not isinstance(doc.get("steps"), list):
         return None
     job = Job("cloud-build", posixpath.basename(rel), rel, doc.line_of("steps"),
               triggers or [Trigger("other", rel, None, OUTSIDE_TRIGGER)])
-    for index, step in enumerate(steps):
-        if isinstance(step, dict):
-            job.steps.extend(_cloud_build_step(rel, step, steps.item_lines[index]))
+    job.steps = cloud_build_steps(source, rel)
     return job
+
+
+def cloud_build_steps(source: RepoFiles, rel: str) -> list[Step]:
+    """The shell commands of a Cloud Build config's steps (also what `gcloud builds submit --config` runs)."""
+    steps = source.mapping(rel).get("steps")
+    out: list[Step] = []
+    for index, step in enumerate(steps if isinstance(steps, list) else []):
+        if isinstance(step, dict):
+            out.extend(_cloud_build_step(rel, step, steps.item_lines[index]))
+    return out
 
 
 def _looks_like_cloud_build(doc: dict) -> bool:
