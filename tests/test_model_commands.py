@@ -365,6 +365,14 @@ def test_pytest_paths_and_unittest_modules():
     assert reached(resolve(files, "python -m unittest pkg.tests")) == [("unittest", "src/pkg/tests.py")]
 
 
+def test_behave_reaches_its_feature_paths_and_option_values_are_not_paths():
+    files = {"features/train.feature": "Feature: train\n", "features/steps/steps.py": "", "smoke": ""}
+    assert reached(resolve(files, "behave --tags smoke -f progress features/train.feature")) == [
+        ("behave", "features/train.feature")]
+    assert reached(resolve(files, "python -m behave -t smoke")) == [("behave", None)]  # `smoke` is the tag, not the file
+    assert reached(resolve(files, "behave features")) == [("behave", "features")]
+
+
 def test_python_module_package_main_and_inline_code():
     files = {"src/churn/__init__.py": "", "src/churn/__main__.py": "", "src/churn/train.py": ""}
     assert reached(resolve(files, "python -m churn")) == [(None, "src/churn/__main__.py")]

@@ -159,7 +159,9 @@ class _Walk:
         self.handlers: dict[str, Callable] = {name: partial(self.task_runner, name, lookup) for name, lookup in task_runners.items()}
         self.handlers |= {name: partial(self.script_runner, name, lookup) for name, lookup in SCRIPT_RUNNERS.items()}
         self.handlers |= {
-            "npm": self.npm, "yarn": self.npm, "pnpm": self.npm, "bun": self.npm, "pytest": self.pytest,
+            "npm": self.npm, "yarn": self.npm, "pnpm": self.npm, "bun": self.npm,
+            "pytest": partial(self.test_runner, "pytest", rules.PYTEST_VALUE_OPTIONS),
+            "behave": partial(self.test_runner, "behave", rules.BEHAVE_VALUE_OPTIONS),
             "coverage": self.coverage, "dvc": self.dvc, "mlflow": self.mlflow, "kedro": self.kedro,
             "jupyter": self.jupyter, "papermill": self.papermill, "docker": self.docker, "podman": self.docker,
             "docker compose": self.compose, "unittest": self.unittest, "gcloud": self.gcloud,
@@ -559,13 +561,14 @@ class _Walk:
             return self.script_argument(word, argv, text, state, chain, name)
         self.tool(chain, argv, text, name=name)
 
-    def pytest(self, argv, text, state, chain, depth, stack):
-        found = [self.find(w, state, allow_dir=True) for w in _positional(argv[1:], rules.PYTEST_VALUE_OPTIONS)]
+    def test_runner(self, name, value_options, argv, text, state, chain, depth, stack):
+        """pytest, behave: each test path named is reached (the tool with no path when none is named)."""
+        found = [self.find(w, state, allow_dir=True) for w in _positional(argv[1:], value_options)]
         paths = [f for f in dict.fromkeys(found) if f]
         for path in paths:
-            self.tool(chain, argv, text, name="pytest", file=path)
+            self.tool(chain, argv, text, name=name, file=path)
         if not paths:
-            self.tool(chain, argv, text, name="pytest")
+            self.tool(chain, argv, text, name=name)
 
     def unittest(self, argv, text, state, chain, depth, stack):
         found = [self.r.module_file(w, state.cwd) for w in argv[1:] if re.fullmatch(r"[A-Za-z_][\w.]*", w) and w != "discover"]
