@@ -575,3 +575,31 @@ def test_gcloud_builds_submit_follows_the_cloud_build_config():
     assert reached(resolve(files, "gcloud builds submit svc")) == [("pytest", None)]  # SOURCE/cloudbuild.yaml
     assert reached(resolve(files, "gcloud builds submit --tag gcr.io/p/img .")) == [("gcloud builds", None)]  # a Dockerfile build
     assert reached(resolve(files, "gcloud run deploy api")) == [("gcloud run", None)]
+
+
+def test_buildspec_commands_run_from_its_directory_and_console_scripts_from_their_package():
+    files = repo({
+        "services/fit/buildspec.yml": """
+            version: 0.2
+            phases:
+              build:
+                commands:
+                  - run-train --epochs 3
+                  - python build.py
+                  - python tools/lint.py
+            """,
+        "services/fit/setup.py": 'from setuptools import setup\nsetup(entry_points={"console_scripts": ["run-train=trainer.cli:main"]})\n',
+        "services/fit/trainer/__init__.py": "",
+        "services/fit/trainer/cli.py": "def main():\n    pass\n",
+        "services/fit/build.py": "",
+        "build.py": "",  # a file of the same name at the root is not the one the build runs
+        "tools/lint.py": "",  # only at the root: still found there
+    })
+    steps = parse_jobs(files)[0].steps
+    resolver = CommandResolver(files, {})
+    train, build, lint = (resolver.resolve_step(step) for step in steps)
+    assert [r.file for r in train] == ["services/fit/trainer/cli.py"]
+    assert [(link.path, link.relation) for link in train[0].chain][:2] == [
+        ("services/fit/buildspec.yml", "runs"), ("services/fit/setup.py", "console script")]
+    assert [r.file for r in build] == ["services/fit/build.py"]
+    assert [r.file for r in lint] == ["tools/lint.py"]

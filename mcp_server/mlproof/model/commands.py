@@ -539,7 +539,7 @@ class _Walk:
         path, line, reference = script
         module = reference.split(":")[0].strip()
         link = Link(path, line, self.r.snippet(path, line, reference), CONSOLE_SCRIPT)
-        found = self.r.module_file(module)
+        found = self.r.module_file(module, posixpath.dirname(path))  # the packaging file's directory is the package root
         if found:
             return self.file_reach(chain + [link], found, module, PYTHON_MODULE, argv, text)
         self.tool(chain + [link], argv, text)

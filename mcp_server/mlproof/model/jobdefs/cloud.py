@@ -146,7 +146,8 @@ def _codebuild(source: RepoFiles, rel: str) -> Job | None:
         if isinstance(config, dict):
             for key in ("commands", "finally"):
                 if key in config:
-                    job.steps.extend(script_steps(config[key], rel, config.line_of(key), name=phase))
+                    # a buildspec sits at the root of its build's source, so its commands run from its directory
+                    job.steps.extend(script_steps(config[key], rel, config.line_of(key), name=phase, cwd=posixpath.dirname(rel)))
     return job
 
 
