@@ -505,6 +505,26 @@ def test_lines_after_a_top_level_exit_never_run():
     assert reached(resolve(files, "bash ok.sh")) == [(None, "train.py")]
 
 
+def test_case_arm_patterns_and_double_bracket_conditions_are_not_commands():
+    script = """
+        while [[ $# -gt 0 ]]; do
+          case "$1" in
+            --model)
+              MODEL="$2"; shift 2 ;;
+            -h|--help) echo usage; exit 0 ;;
+            train) python train.py ;; *)
+              echo "unknown $1" ;;
+          esac
+        done
+        if [[ -z "$MODEL" || -z "$TASK" ]] && [[ -f cfg.yaml ]]; then
+          (cd jobs && python fit.py)
+        fi
+        """
+    files = repo({"run.sh": script, "train.py": "", "jobs/fit.py": ""})
+    assert reached(resolve(files, "bash run.sh")) == [
+        ("echo", None), (None, "train.py"), ("echo", None), (None, "jobs/fit.py")]
+
+
 def test_command_substitutions_run_too_and_path_helpers_are_not_reported():
     files = {"fit.py": "", "Makefile": "V := $(shell python fit.py --version)\nall:\n\techo $(V) $(UNSET) $(wildcard *.py)\n",
              "sub/Makefile": "TAG = $(strip $(shell git describe))\nall:\n\techo $(TAG) $$HOME\n"}
