@@ -327,6 +327,9 @@ def test_mlflow_run_docker_compose_kedro_and_notebooks():
     "$(PYTHON) src/train.py",
     "docker run --rm -e X=1 image:tag python src/train.py",
     "docker compose run trainer python src/train.py",
+    "srun $SRUN_ARGS python src/train.py",  # an unknown variable among a wrapper's options
+    "sudo $PYTHON src/train.py",  # ... but one whose name says it is the program stays the program
+    "timeout $LIMIT python src/train.py",  # ... and a wrapper's positional argument stays its own
 ])
 def test_wrappers_and_chains_reach_the_file(command):
     files = {"src/train.py": "", "requirements.txt": ""}

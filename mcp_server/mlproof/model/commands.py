@@ -295,6 +295,8 @@ class _Walk:
                 elif positional:
                     positional -= 1
                     rest = rest[1:]
+                elif _PROGRAM_VARIABLE.match(word) and self.program([word]) == word and len(rest) > 1:
+                    rest = rest[1:]  # srun $SRUN_ARGS python fit.py: an unknown variable (not $PYTHON) holds options
                 else:
                     break
             argv = rest
