@@ -327,6 +327,9 @@ def test_mlflow_run_docker_compose_kedro_and_notebooks():
     "$(PYTHON) src/train.py",
     "docker run --rm -e X=1 image:tag python src/train.py",
     "docker compose run trainer python src/train.py",
+    "srun $SRUN_ARGS python src/train.py",  # an unknown variable among a wrapper's options
+    "sudo $PYTHON src/train.py",  # ... but one whose name says it is the program stays the program
+    "timeout $LIMIT python src/train.py",  # ... and a wrapper's positional argument stays its own
 ])
 def test_wrappers_and_chains_reach_the_file(command):
     files = {"src/train.py": "", "requirements.txt": ""}
@@ -363,6 +366,14 @@ def test_pytest_paths_and_unittest_modules():
         ("pytest", "tests/unit"), ("pytest", "tests/test_b.py")]
     assert reached(resolve(files, "py.test")) == [("pytest", None)]
     assert reached(resolve(files, "python -m unittest pkg.tests")) == [("unittest", "src/pkg/tests.py")]
+
+
+def test_behave_reaches_its_feature_paths_and_option_values_are_not_paths():
+    files = {"features/train.feature": "Feature: train\n", "features/steps/steps.py": "", "smoke": ""}
+    assert reached(resolve(files, "behave --tags smoke -f progress features/train.feature")) == [
+        ("behave", "features/train.feature")]
+    assert reached(resolve(files, "python -m behave -t smoke")) == [("behave", None)]  # `smoke` is the tag, not the file
+    assert reached(resolve(files, "behave features")) == [("behave", "features")]
 
 
 def test_python_module_package_main_and_inline_code():
@@ -497,6 +508,26 @@ def test_lines_after_a_top_level_exit_never_run():
     assert reached(resolve(files, "bash ok.sh")) == [(None, "train.py")]
 
 
+def test_case_arm_patterns_and_double_bracket_conditions_are_not_commands():
+    script = """
+        while [[ $# -gt 0 ]]; do
+          case "$1" in
+            --model)
+              MODEL="$2"; shift 2 ;;
+            -h|--help) echo usage; exit 0 ;;
+            train) python train.py ;; *)
+              echo "unknown $1" ;;
+          esac
+        done
+        if [[ -z "$MODEL" || -z "$TASK" ]] && [[ -f cfg.yaml ]]; then
+          (cd jobs && python fit.py)
+        fi
+        """
+    files = repo({"run.sh": script, "train.py": "", "jobs/fit.py": ""})
+    assert reached(resolve(files, "bash run.sh")) == [
+        ("echo", None), (None, "train.py"), ("echo", None), (None, "jobs/fit.py")]
+
+
 def test_command_substitutions_run_too_and_path_helpers_are_not_reported():
     files = {"fit.py": "", "Makefile": "V := $(shell python fit.py --version)\nall:\n\techo $(V) $(UNSET) $(wildcard *.py)\n",
              "sub/Makefile": "TAG = $(strip $(shell git describe))\nall:\n\techo $(TAG) $$HOME\n"}
@@ -553,3 +584,45 @@ def test_thousands_of_continued_lines_join_in_linear_time():
     assert all(line.startswith("python train.py python train.py") for _, line in lines[:-1])
     open_quote = "echo 'start\n" + "still quoted\n" * 20_000 + "end'\npytest\n"
     assert [line.split("\n")[0] for _, line in logical_lines(open_quote)][:1] == ["echo 'start"]
+
+
+def test_gcloud_builds_submit_follows_the_cloud_build_config():
+    files = repo({
+        "deploy/train.yaml": "steps:\n  - name: python\n    entrypoint: python\n    args: [-m, pkg.train]\n",
+        "svc/cloudbuild.yaml": "steps:\n  - name: python\n    entrypoint: bash\n    args: [-c, pytest -q]\n",
+        "src/pkg/train.py": "",
+    })
+    reaches = resolve(files, "gcloud --project p builds submit --config=deploy/train.yaml .")
+    assert chain(reaches[0]) == [("ci.yml", 7, "runs"), ("deploy/train.yaml", 4, "cloud build step"),
+                                 ("src/pkg/train.py", None, "python module")]
+    assert reached(resolve(files, "gcloud builds submit svc")) == [("pytest", None)]  # SOURCE/cloudbuild.yaml
+    assert reached(resolve(files, "gcloud builds submit --tag gcr.io/p/img .")) == [("gcloud builds", None)]  # a Dockerfile build
+    assert reached(resolve(files, "gcloud run deploy api")) == [("gcloud run", None)]
+
+
+def test_buildspec_commands_run_from_its_directory_and_console_scripts_from_their_package():
+    files = repo({
+        "services/fit/buildspec.yml": """
+            version: 0.2
+            phases:
+              build:
+                commands:
+                  - run-train --epochs 3
+                  - python build.py
+                  - python tools/lint.py
+            """,
+        "services/fit/setup.py": 'from setuptools import setup\nsetup(entry_points={"console_scripts": ["run-train=trainer.cli:main"]})\n',
+        "services/fit/trainer/__init__.py": "",
+        "services/fit/trainer/cli.py": "def main():\n    pass\n",
+        "services/fit/build.py": "",
+        "build.py": "",  # a file of the same name at the root is not the one the build runs
+        "tools/lint.py": "",  # only at the root: still found there
+    })
+    steps = parse_jobs(files)[0].steps
+    resolver = CommandResolver(files, {})
+    train, build, lint = (resolver.resolve_step(step) for step in steps)
+    assert [r.file for r in train] == ["services/fit/trainer/cli.py"]
+    assert [(link.path, link.relation) for link in train[0].chain][:2] == [
+        ("services/fit/buildspec.yml", "runs"), ("services/fit/setup.py", "console script")]
+    assert [r.file for r in build] == ["services/fit/build.py"]
+    assert [r.file for r in lint] == ["tools/lint.py"]

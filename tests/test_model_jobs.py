@@ -501,6 +501,26 @@ def test_terraform_event_rule_names_its_target_and_paused_scheduler():
     assert "aws_cloudwatch_event_rule.old" not in jobs
 
 
+def test_terraform_blocks_cite_their_own_line_and_block_comments_hide_resources():
+    files = repo({"infra/events.tf": """
+        # schedules
+
+        resource "aws_cloudwatch_event_rule" "nightly" {
+          description         = "a { brace inside a string"
+          schedule_expression = "cron(0 3 * * ? *)"
+        }
+        /*
+        resource "aws_cloudwatch_event_rule" "retired" {
+          schedule_expression = "rate(1 day)"
+        }
+        */
+        """})
+    jobs = jobs_of(files)
+    assert set(jobs) == {"aws_cloudwatch_event_rule.nightly"}
+    nightly = jobs["aws_cloudwatch_event_rule.nightly"]
+    assert (nightly.line, nightly.scheduled[0].line, nightly.scheduled[0].detail) == (3, 5, "cron(0 3 * * ? *)")
+
+
 # --- Kubernetes, Argo, Helm -------------------------------------------------------------------------------
 
 CRONJOB = """
@@ -1026,6 +1046,15 @@ def test_jenkinsfile_with_thousands_of_unclosed_stages_is_read_in_one_pass():
     assert len(jobs) == 3000  # every stage is unclosed, so each nests in the one before: each is still a job
     assert [(s.command, s.line) for s in jobs[-1].steps] == [("python s2999.py", 3002)]
     assert all(len(job.steps) == 1 for job in jobs) and jobs[0].scheduled[0].detail == "H 2 * * *"
+
+
+def test_terraform_with_thousands_of_unclosed_resources_is_read_in_one_pass():
+    text = "".join(f'resource "aws_cloudwatch_event_rule" "r{i}" {{\n  schedule_expression = "rate({i + 1} days)"\n'
+                   for i in range(3000))
+    jobs = parse_jobs({"main.tf": text})
+    assert len(jobs) == 3000  # no block closes, yet each ends where the next resource begins
+    assert [(t.detail, t.line) for t in jobs[-1].scheduled] == [("rate(3000 days)", 6000)]
+    assert jobs[-1].line == 5999 and jobs[-1].detail == "target not declared here"
 
 
 def test_oversized_jenkinsfile_is_recorded_not_parsed():

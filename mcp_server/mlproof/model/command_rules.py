@@ -133,6 +133,11 @@ PYTEST_VALUE_OPTIONS = {
     "--cov-fail-under", "--numprocesses", "--junit-prefix", "--capture", "--import-mode", "--log-cli-level",
     "--log-file", "--override-ini", "--config-file", "--report-log", "--randomly-seed",
 }
+BEHAVE_VALUE_OPTIONS = {
+    "-D", "--define", "-e", "--exclude", "-i", "--include", "-n", "--name", "-o", "--outfile", "-t", "--tags", "-f",
+    "--format", "--junit-directory", "--logging-level", "--logging-format", "--logging-datefmt", "--logging-filter",
+    "--lang", "--stage",
+}
 COVERAGE_VALUE_OPTIONS = {"--rcfile", "--source", "--omit", "--include", "--context", "--concurrency", "--data-file"}
 DOCKER_RUN_VALUE_OPTIONS = {
     "-e", "--env", "-v", "--volume", "-w", "--workdir", "-p", "--publish", "--name", "--network", "--net", "-u", "--user",

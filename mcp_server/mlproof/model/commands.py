@@ -159,10 +159,12 @@ class _Walk:
         self.handlers: dict[str, Callable] = {name: partial(self.task_runner, name, lookup) for name, lookup in task_runners.items()}
         self.handlers |= {name: partial(self.script_runner, name, lookup) for name, lookup in SCRIPT_RUNNERS.items()}
         self.handlers |= {
-            "npm": self.npm, "yarn": self.npm, "pnpm": self.npm, "bun": self.npm, "pytest": self.pytest,
+            "npm": self.npm, "yarn": self.npm, "pnpm": self.npm, "bun": self.npm,
+            "pytest": partial(self.test_runner, "pytest", rules.PYTEST_VALUE_OPTIONS),
+            "behave": partial(self.test_runner, "behave", rules.BEHAVE_VALUE_OPTIONS),
             "coverage": self.coverage, "dvc": self.dvc, "mlflow": self.mlflow, "kedro": self.kedro,
             "jupyter": self.jupyter, "papermill": self.papermill, "docker": self.docker, "podman": self.docker,
-            "docker compose": self.compose, "unittest": self.unittest,
+            "docker compose": self.compose, "unittest": self.unittest, "gcloud": self.gcloud,
         }
 
     # --- walking -----------------------------------------------------------------------------
@@ -293,6 +295,8 @@ class _Walk:
                 elif positional:
                     positional -= 1
                     rest = rest[1:]
+                elif _PROGRAM_VARIABLE.match(word) and self.program([word]) == word and len(rest) > 1:
+                    rest = rest[1:]  # srun $SRUN_ARGS python fit.py: an unknown variable (not $PYTHON) holds options
                 else:
                     break
             argv = rest
@@ -537,7 +541,7 @@ class _Walk:
         path, line, reference = script
         module = reference.split(":")[0].strip()
         link = Link(path, line, self.r.snippet(path, line, reference), CONSOLE_SCRIPT)
-        found = self.r.module_file(module)
+        found = self.r.module_file(module, posixpath.dirname(path))  # the packaging file's directory is the package root
         if found:
             return self.file_reach(chain + [link], found, module, PYTHON_MODULE, argv, text)
         self.tool(chain + [link], argv, text)
@@ -559,13 +563,14 @@ class _Walk:
             return self.script_argument(word, argv, text, state, chain, name)
         self.tool(chain, argv, text, name=name)
 
-    def pytest(self, argv, text, state, chain, depth, stack):
-        found = [self.find(w, state, allow_dir=True) for w in _positional(argv[1:], rules.PYTEST_VALUE_OPTIONS)]
+    def test_runner(self, name, value_options, argv, text, state, chain, depth, stack):
+        """pytest, behave: each test path named is reached (the tool with no path when none is named)."""
+        found = [self.find(w, state, allow_dir=True) for w in _positional(argv[1:], value_options)]
         paths = [f for f in dict.fromkeys(found) if f]
         for path in paths:
-            self.tool(chain, argv, text, name="pytest", file=path)
+            self.tool(chain, argv, text, name=name, file=path)
         if not paths:
-            self.tool(chain, argv, text, name="pytest")
+            self.tool(chain, argv, text, name=name)
 
     def unittest(self, argv, text, state, chain, depth, stack):
         found = [self.r.module_file(w, state.cwd) for w in argv[1:] if re.fullmatch(r"[A-Za-z_][\w.]*", w) and w != "discover"]
@@ -670,6 +675,16 @@ class _Walk:
             if command:
                 return self.dispatch(command, text, state, chain, depth, stack)
         self.tool(chain, argv, text)
+
+    def gcloud(self, argv, text, state, chain, depth, stack):
+        rest = argv[1:]
+        while rest and rest[0].startswith("-"):  # global flags: gcloud --project p builds submit
+            rest = rest[2:] if rest[0] in rules.GLOBAL_VALUE_OPTIONS else rest[1:]
+        if rest[:2] != ["builds", "submit"]:
+            return self.tool(chain, argv, text)
+        args = rest[2:]
+        hops = pipelines.cloud_build_hops(self.repo, state.cwd, args)
+        self.runner(("cloud build", state.cwd, tuple(args)), hops, argv, text, state, chain, depth, stack, "gcloud builds")
 
     def compose(self, argv, text, state, chain, depth, stack):
         args = argv[2:]

@@ -129,13 +129,20 @@ def _unquoted(text: str) -> str:
     return "".join(out)
 
 
+_PATTERN_WORD = r"""(?:"[^"\n]*"|'[^'\n]*'|[^\s()|;&'"])+"""
+_CASE_ARM = re.compile(rf"[ \t]*\(?{_PATTERN_WORD}(?:[ \t]*\|[ \t]*{_PATTERN_WORD})*\)(?=\s|$)")
+
+
 def split_commands(line: str) -> list[str]:
-    """The simple commands of one logical line, split at && || ; | & and newlines outside quotes."""
+    """The simple commands of one logical line, split at && || ; | & and newlines outside quotes
+    (and outside `[[ ... ]]`); a case arm's pattern (`--model)`, `-h|--help)`) is not a command."""
     parts: list[str] = []
     buf: list[str] = []
     quote = None
     subst = 0  # depth inside $( ... )
-    i, n = 0, len(line)
+    in_test = False  # inside [[ ... ]], where && and || are part of the condition
+    arm = _CASE_ARM.match(line)
+    i, n = (arm.end() if arm else 0), len(line)
     while i < n:
         ch = line[i]
         if quote:
@@ -167,11 +174,27 @@ def split_commands(line: str) -> list[str]:
             buf.append(ch)
         elif ch == "#" and (not buf or buf[-1].isspace()):
             break  # a comment runs to the end of the line
+        elif ch == "[" and line.startswith("[[", i) and (not buf or buf[-1].isspace()):
+            in_test = True
+            buf.append("[[")
+            i += 2
+            continue
+        elif in_test and line.startswith("]]", i):
+            in_test = False
+            buf.append("]]")
+            i += 2
+            continue
+        elif in_test and ch in "&|":
+            buf.append(ch)
         elif ch in ";\n" or (ch == "&" and not _redirect_amp(line, i)) or ch == "|":
             parts.append("".join(buf))
             buf = []
+            case_end = line.startswith(";;", i)
             while i + 1 < n and line[i + 1] in "&|;":  # && || ;; |&
                 i += 1
+            arm = _CASE_ARM.match(line, i + 1) if case_end else None  # `;; train) python fit.py ;;`
+            if arm:
+                i = arm.end() - 1
         else:
             buf.append(ch)
         i += 1

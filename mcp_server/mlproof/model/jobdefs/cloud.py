@@ -48,7 +48,7 @@ SNIFF = (((".yml", ".yaml", ".json"), TEMPLATE_NEEDLES + CLOUD_BUILD_NEEDLES),
          ((".sh", ".bash", ".yml", ".yaml"), (GCLOUD_SCHEDULER,)))
 SCHEDULE_TEMPLATE_TYPES = {"AWS::Events::Rule", "AWS::Scheduler::Schedule"}
 SAM_FUNCTION_TYPES = {"AWS::Serverless::Function", "AWS::Serverless::StateMachine"}
-_TF_BLOCK = re.compile(r'^\s*resource\s+"([\w-]+)"\s+"([\w-]+)"\s*\{', re.M)
+_TF_BLOCK = re.compile(r'^[ \t]*resource\s+"([\w-]+)"\s+"([\w-]+)"\s*\{', re.M)
 _TF_STRING_ATTR = r'^\s*{name}\s*=\s*"([^"\n]*)"'
 _TF_REF = re.compile(r"\b((?:aws|google)_[\w]+)\.([\w-]+)")
 _GCLOUD_SCHEDULER = re.compile(r"gcloud\s+(?:beta\s+)?scheduler\s+jobs\s+create\s+(\w+)\s+(\S+)")
@@ -73,15 +73,22 @@ def parse(source: RepoFiles) -> list[Job]:
 
 def _cloud_build(source: RepoFiles, rel: str, triggers: list[Trigger] | None) -> Job | None:
     doc = source.mapping(rel)
-    steps = doc.get("steps")
-    if not isinstance(steps, list):
+    if not isinstance(doc.get("steps"), list):
         return None
     job = Job("cloud-build", posixpath.basename(rel), rel, doc.line_of("steps"),
               triggers or [Trigger("other", rel, None, OUTSIDE_TRIGGER)])
-    for index, step in enumerate(steps):
-        if isinstance(step, dict):
-            job.steps.extend(_cloud_build_step(rel, step, steps.item_lines[index]))
+    job.steps = cloud_build_steps(source, rel)
     return job
+
+
+def cloud_build_steps(source: RepoFiles, rel: str) -> list[Step]:
+    """The shell commands of a Cloud Build config's steps (also what `gcloud builds submit --config` runs)."""
+    steps = source.mapping(rel).get("steps")
+    out: list[Step] = []
+    for index, step in enumerate(steps if isinstance(steps, list) else []):
+        if isinstance(step, dict):
+            out.extend(_cloud_build_step(rel, step, steps.item_lines[index]))
+    return out
 
 
 def _looks_like_cloud_build(doc: dict) -> bool:
@@ -139,7 +146,8 @@ def _codebuild(source: RepoFiles, rel: str) -> Job | None:
         if isinstance(config, dict):
             for key in ("commands", "finally"):
                 if key in config:
-                    job.steps.extend(script_steps(config[key], rel, config.line_of(key), name=phase))
+                    # a buildspec sits at the root of its build's source, so its commands run from its directory
+                    job.steps.extend(script_steps(config[key], rel, config.line_of(key), name=phase, cwd=posixpath.dirname(rel)))
     return job
 
 
@@ -228,33 +236,42 @@ def _sam_handler_file(source: RepoFiles, rel: str, props: dict) -> str | None:
 
 def _tf_blocks(text: str) -> list[tuple[str, str, int, str]]:
     """(type, name, line, body) of every resource block."""
-    out = []
-    for match in _TF_BLOCK.finditer(text):
-        end = _hcl_block_end(text, match.end() - 1)
-        out.append((match.group(1), match.group(2), text.count("\n", 0, match.start()) + 1, text[match.end():end]))
+    ends = _hcl_block_ends(text)
+    matches = [match for match in _TF_BLOCK.finditer(text) if match.end() - 1 in ends]  # not inside /* */ or a string
+    out, line, counted = [], 1, 0
+    for index, match in enumerate(matches):
+        # resources never nest, so an unclosed block stops at the next one (keeps hostile files linear)
+        next_start = matches[index + 1].start() if index + 1 < len(matches) else len(text)
+        end = min(ends[match.end() - 1], next_start)
+        line += text.count("\n", counted, match.start())
+        counted = match.start()
+        out.append((match.group(1), match.group(2), line, text[match.end():end]))
     return out
 
 
-def _hcl_block_end(text: str, brace: int) -> int:
-    depth, i, n = 0, brace, len(text)
-    while i < n:
-        ch = text[i]
-        if ch == '"':
-            i += 1
-            while i < n and text[i] != '"' and text[i] != "\n":
-                i += 2 if text[i] == "\\" else 1
-        elif ch == "#" or text.startswith("//", i):
-            i = text.find("\n", i)
-            if i < 0:
-                return n
-        elif ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return n
+_HCL_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"?|#[^\n]*|//[^\n]*|/\*|[{}]')
+
+
+def _hcl_block_ends(text: str) -> dict[int, int]:
+    """Index of each `{` outside strings and comments -> index of its matching `}`, in one pass
+    (an unclosed block runs to the end of the file)."""
+    ends: dict[int, int] = {}
+    stack: list[int] = []
+    position = 0
+    while True:
+        token = _HCL_TOKEN.search(text, position)
+        if not token:
+            ends.update(dict.fromkeys(stack, len(text)))
+            return ends
+        kind = token.group()
+        position = token.end()
+        if kind == "/*":
+            close = text.find("*/", position)
+            position = len(text) if close < 0 else close + 2
+        elif kind == "{":
+            stack.append(token.start())
+        elif kind == "}" and stack:
+            ends[stack.pop()] = token.start()
 
 
 def _tf_attr(body: str, name: str) -> str:

@@ -1,9 +1,11 @@
-"""ML pipeline runners and container services: DVC stages, MLproject entry points, compose services.
+"""ML pipeline runners and container services: DVC stages, MLproject entry points, compose services,
+Cloud Build configs.
 
 `dvc repro [targets]` / `dvc exp run` expand to the stages' `cmd` (named
 targets with the stages upstream of them, or every stage); `mlflow run DIR
 [-e entry]` to the entry point's command; `docker compose run|up svc` to the
-service's `command`.
+service's `command`; `gcloud builds submit [DIR] [--config FILE]` to the
+config's step commands.
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ from mlproof.model.runners.base import MAX_HOPS, MAX_RUNNER_DEPTH, Hop, first_ex
 from mlproof.model.yamldata import as_list, text_of
 
 DVC = "dvc stage"
+CLOUD_BUILD_STEP = "cloud build step"
+CLOUD_BUILD_DEFAULT = "cloudbuild.yaml"
+GCLOUD_BUILDS_VALUE_OPTIONS = {"--config", "--substitutions", "--region", "--project", "--tag", "-t", "--timeout",
+                               "--machine-type", "--worker-pool", "--service-account", "--gcs-source-staging-dir",
+                               "--gcs-log-dir", "--ignore-file", "--pack", "--disk-size", "--default-buckets-behavior"}
 MLFLOW = "mlflow entry point"
 COMPOSE = "compose service"
 COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
@@ -174,3 +181,27 @@ def compose_service_hops(repo: RepoFiles, cwd: str, compose_file: str, services:
         if command_text:
             hops.append(Hop(path, service.line_of("command"), command_text, COMPOSE, service_cwd))
     return hops
+
+
+# --- Cloud Build -----------------------------------------------------------------------------------
+
+def cloud_build_hops(repo: RepoFiles, cwd: str, args: list[str]) -> list[Hop] | None:
+    """`gcloud builds submit [SOURCE] [--config FILE]` (args after `submit`): the config's step commands.
+    Without --config, gcloud uses SOURCE/cloudbuild.yaml (or builds a Dockerfile: nothing to follow)."""
+    from mlproof.model.jobdefs.cloud import cloud_build_steps  # a job parser reused: the config is the same file
+
+    config, source_dir, index = "", "", 0
+    while index < len(args):
+        option, equals, inline = args[index].partition("=")
+        if option in GCLOUD_BUILDS_VALUE_OPTIONS:
+            value = inline if equals else (args[index + 1] if index + 1 < len(args) else "")
+            config = value if option == "--config" else config
+            index += 1 if equals else 2
+            continue
+        if not option.startswith("-") and not source_dir and "://" not in option:
+            source_dir = option
+        index += 1
+    path = join(cwd, config) if config else join(join(cwd, source_dir), CLOUD_BUILD_DEFAULT)
+    if not repo.has(path):
+        return None
+    return [Hop(step.path, step.line, step.command, CLOUD_BUILD_STEP, step.cwd) for step in cloud_build_steps(repo, path)][:MAX_HOPS]
