@@ -363,20 +363,22 @@ ExperimentsArg = Annotated[
 
 
 async def checked_tracking_uri(server: MlproofServer, ctx: Context, uri: str | None) -> str | None:
-    """A client-given URI that points at local files must stay inside the roots; servers are fine."""
+    """A client-given URI that points at local files must stay inside the roots; servers are fine.
+
+    The URI is parsed (any case, any SQLite dialect), so no spelling slips past the roots check."""
+    from mlproof.tracking.artifacts import use_roots
+    from mlproof.tracking.uris import parse_tracking_uri
+
+    use_roots(await server.allowed(ctx))  # files a store's records point at are read only inside the roots too
     if uri is None or not uri.strip():
         return None  # the operator's MLFLOW_TRACKING_URI or the demo store
-    uri = uri.strip()
-    if uri.startswith("sqlite:"):
-        from mlproof.tracking.connection import sqlite_path
-
-        local = sqlite_path(uri)
-        real = resolve_inside(str(local), await server.allowed(ctx), what="MLflow database", must_exist=False)
+    store = parse_tracking_uri(uri)
+    if store.kind == "sqlite":
+        real = resolve_inside(str(store.path), await server.allowed(ctx), what="MLflow database", must_exist=False)
         return f"sqlite:///{real}"
-    if uri.startswith("file:") or "://" not in uri:
-        local = uri[len("file://"):] if uri.startswith("file://") else uri.removeprefix("file:")
-        return str(resolve_inside(local, await server.allowed(ctx), what="MLflow store folder", must_exist=False))
-    return uri
+    if store.kind == "file":
+        return str(resolve_inside(str(store.path), await server.allowed(ctx), what="MLflow store folder", must_exist=False))
+    return store.uri
 
 
 def register_mlflow_tools(server: MlproofServer) -> None:

@@ -341,7 +341,7 @@ def seed_demo_store(
         legacy_run = _log_legacy_run(data)
         step()
 
-        with open_client(uri) as client:
+        with open_client(uri, write=True) as client:
             client.create_registered_model(
                 DEMO_MODEL,
                 description=f"Binary classifier trained on {data.source} (mlproof demo). Promoted through aliases: @champion serves, @challenger waits.",
