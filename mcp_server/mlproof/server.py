@@ -37,7 +37,7 @@ from mcp_types import Resource as MCPResource
 from pydantic import BaseModel, Field, ValidationError
 
 from mlproof import __version__, content
-from mlproof.errors import MlproofError
+from mlproof.errors import MlproofError, quoted
 from mlproof.evidence import Evidence
 from mlproof.roots import AllowedRoots, resolve_inside
 
@@ -66,14 +66,22 @@ MLFLOW_READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idemp
 # ---------------------------------------------------------------------------
 
 def tool_error(message: str) -> CallToolResult:
-    return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
+    """A tool error: one sentence, printable, quoted input bounded, credentials masked."""
+    from mlproof.outputs import safe_message
+
+    return CallToolResult(content=[TextContent(type="text", text=safe_message(message))], is_error=True)
 
 
 def tool_result(model: BaseModel, text: str | None = None) -> CallToolResult:
-    """Structured output from an engine model, with the same JSON as text for text-only clients."""
-    data = model.model_dump(mode="json")
+    """Structured output from an engine model, with the same JSON as text for text-only clients.
+
+    The last step of every tool's output: every string is masked here (mlproof.outputs)."""
+    from mlproof.outputs import redact_data
+    from mlproof.repo.redact import redact
+
+    data = redact_data(model.model_dump(mode="json"))
     return CallToolResult(
-        content=[TextContent(type="text", text=text if text is not None else json.dumps(data, indent=1))],
+        content=[TextContent(type="text", text=redact(text) if text is not None else json.dumps(data, indent=1))],
         structured_content=data,
     )
 
@@ -83,6 +91,7 @@ def plain_validation_message(tool: str, err: ValidationError) -> str:
     errors = err.errors()
     first = errors[0]
     argument = str(first["loc"][0]) if first["loc"] else "arguments"
+    argument = quoted(argument, 40)[1:-1]
     if first["type"] == "missing":
         return f"{tool} needs the argument '{argument}'."
     if first["type"] == "extra_forbidden":
@@ -173,7 +182,7 @@ class MlproofServer(MCPServer):
             if isinstance(err.__cause__, ValidationError):
                 return tool_error(plain_validation_message(name, err.__cause__))
             if self._tool_manager.get_tool(name) is None:
-                return tool_error(f"There is no tool named {name!r}; tools/list shows the available ones.")
+                return tool_error(f"There is no tool named {quoted(name, 40)}; tools/list shows the available ones.")
             raise
 
     async def list_resources(self) -> list[MCPResource]:
@@ -284,9 +293,9 @@ def register_audit_tools(server: MlproofServer) -> None:
             raise MlproofError("The query is empty; give a check id or a practice keyword.")
         hits = await run_sync(engine_find_evidence, str(root), query.strip())
         summary = (
-            f"Found {len(hits)} piece(s) of evidence for {query!r} in {root}."
+            f"Found {len(hits)} piece(s) of evidence for {quoted(query)} in {root}."
             if hits
-            else f"No evidence for {query!r} was found in {root}."
+            else f"No evidence for {quoted(query)} was found in {root}."
         )
         return tool_result(EvidenceFound(path=str(root), query=query, found=bool(hits), summary=summary, evidence=hits))
 

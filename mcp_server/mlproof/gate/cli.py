@@ -31,9 +31,11 @@ def _gate(args) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     from mlproof.gate import gate_claim
 
+    from mlproof.outputs import redact_data, redact_model
+
     verdict = gate_claim(args.claim, repo=args.repo, tracking_uri=args.tracking_uri, model=args.model, alias=args.alias)
     if args.format == "json":
-        print(json.dumps(verdict.model_dump(mode="json"), indent=2))
+        print(json.dumps(redact_data(verdict.model_dump(mode="json")), indent=2))
     else:
-        print(verdict.to_markdown())
+        print(redact_model(verdict).to_markdown())
     return 0 if verdict.verdict == "PASS" else 1

@@ -246,7 +246,7 @@ def _mask_groups(regex: re.Pattern[str], text: str, groups: tuple[str, ...]) -> 
 def _mask_assignments(text: str) -> str:
     out, position = [], 0
     for found in _assignments(text):
-        if found.value == MASK or _is_reference(found.value, quoted=found.quoted):
+        if found.value == MASK or _is_reference(found.value, quoted=found.quoted) or _cursor_name(found.prefix):
             continue
         out.append(text[position:found.value_start] + MASK)
         position = found.value_end
@@ -290,6 +290,15 @@ def safe_fragment(fragment: str, line: str) -> str:
     return masked if masked != fragment and masked in masked_line else MASK
 
 
+_NOT_SECRET_KEYS = frozenset({"next_page_token", "page_token"})  # paging cursors (MLflow's and mlproof's), not credentials
+_NAME = re.compile(r"[\w\-]+")
+
+
+def _cursor_name(prefix: str) -> bool:
+    name = _NAME.match(prefix)
+    return name is not None and name.group(0).lower().replace("-", "_") in _NOT_SECRET_KEYS
+
+
 # Key names whose value is a credential, for structured data (MLflow params and tags, JSON):
 # the last word of the key decides, so `tokenizer` and `max_tokens` stay visible.
 _SECRET_KEY_WORDS = frozenset({
@@ -300,9 +309,11 @@ _SECRET_KEY_WORDS = frozenset({
 _KEY_SPLIT = re.compile(r"[.\-/\s]+|(?<=[a-z0-9])(?=[A-Z])")
 
 
+
+
 def secret_key(key: str) -> bool:
     """True when a mapping key names a credential (`db_password`, `HF_TOKEN`, `api-key`, `mlflow.secret`)."""
-    if not isinstance(key, str) or len(key) > 200:
+    if not isinstance(key, str) or len(key) > 200 or key in _NOT_SECRET_KEYS:
         return False
     words = [w for w in _KEY_SPLIT.split(key.replace("_", ".")) if w]
     if not words:
