@@ -305,6 +305,7 @@ def register_audit_tools(server: MlproofServer) -> None:
 # ---------------------------------------------------------------------------
 
 DatasetArg = str | dict[str, list[Any]]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]  # NaN or infinity is refused, never replaced by a default
 DATASET_HELP = (
     "A dataset file inside the client's roots (csv, parquet, jsonl or arrow), "
     "or inline columns as {\"column\": [values, ...]}."
@@ -332,9 +333,9 @@ def register_drift_tools(server: MlproofServer) -> None:
         columns: Annotated[list[str] | None, Field(description="Only these columns (default: every shared column).")] = None,
         column_types: Annotated[dict[str, str] | None, Field(description="Override the inferred type per column, e.g. {\"plan\": \"categorical\"}.")] = None,
         methods: Annotated[dict[str, str] | None, Field(description="Override the statistical test per column, e.g. {\"age\": \"psi\"}.")] = None,
-        thresholds: Annotated[dict[str, float] | None, Field(description="Per-column drift thresholds for the chosen method.")] = None,
-        threshold: Annotated[float | None, Field(description="One threshold for every column (the method's default otherwise).")] = None,
-        drift_share: Annotated[float, Field(ge=0, le=1, description="Share of drifted columns at which the whole dataset counts as drifted.")] = 0.5,
+        thresholds: Annotated[dict[str, FiniteFloat] | None, Field(description="Per-column drift thresholds for the chosen method.")] = None,
+        threshold: Annotated[float | None, Field(allow_inf_nan=False, description="One threshold for every column (the method's default otherwise).")] = None,
+        drift_share: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, description="Share of drifted columns at which the whole dataset counts as drifted.")] = 0.5,
     ) -> Annotated[CallToolResult, DriftReport]:
         """Compare a reference and a current dataset column by column. Each column gets a
         statistical test chosen for its type (e.g. Kolmogorov-Smirnov, PSI, chi-squared,

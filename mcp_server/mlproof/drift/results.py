@@ -69,6 +69,11 @@ def tested(
     bins: Bins | None,
     **counts,
 ) -> ColumnDrift:
+    if _not_a_number(value.statistic) or _not_a_number(value.p_value):
+        # e.g. values near ±1e308: means and differences overflow, the statistic is NaN and no rule can judge it
+        return skipped(plan, column_type, type_source, type_reason,
+                       f"cannot be tested: {method.label} gives no number for these values (their magnitude overflows "
+                       "floating-point arithmetic); rescale the column to test it", **counts)
     threshold = plan.threshold if plan.threshold is not None else method.default_threshold
     drifted = method.drifted(value.statistic, value.p_value, threshold)
     result = ColumnDrift(
@@ -93,6 +98,10 @@ def tested(
         result.notes.append(value.note)
     result.evidence.append(column_evidence(result))
     return result
+
+
+def _not_a_number(value: float | None) -> bool:
+    return value is not None and isinstance(value, float) and math.isnan(value)
 
 
 def format_number(value: float | None) -> str:
