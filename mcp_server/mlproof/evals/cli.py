@@ -47,6 +47,7 @@ def handle(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from mlproof.evals import report, scenarios
+    from mlproof.outputs import redact_model
     from mlproof.repo.redact import redact
     from mlproof.evals.providers import make_provider
     from mlproof.evals.runner import run_eval
@@ -90,7 +91,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.output is not None:
         args.output.mkdir(parents=True, exist_ok=True)
         (args.output / "eval-report.md").write_text(redact(markdown), encoding="utf-8")
-        (args.output / "eval-report.json").write_text(redact(report.to_json(run)), encoding="utf-8")
+        (args.output / "eval-report.json").write_text(report.to_json(redact_model(run)), encoding="utf-8")
         print(f"wrote {args.output / 'eval-report.md'} and {args.output / 'eval-report.json'}", file=sys.stderr)
     sys.stdout.write(report.to_json(run) + "\n" if args.json else markdown)
     return 0

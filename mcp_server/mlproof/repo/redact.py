@@ -74,10 +74,10 @@ SHAPES: list[Shape] = [
            finding=False),
     _shape("command-line-credential", r"(?i)(?<![\w-])--(?:password|passwd|pass|pwd|token|access[-_]token|auth[-_]token|api[-_]?key|secret|"
                                       r"secret[-_]key|client[-_]secret|private[-_]key|registry[-_]password|db[-_]password|pat)"
-                                      r"(?:=|\s{1,8})(?P<secret>\"[^\"\n]{1,512}\"|'[^'\n]{1,512}'|[^\s\"'$-][^\s\"']{0,511})",
+                                      r"(?:=|\s{1,8})(?P<secret>\"[^\"\n]{1,512}\"|'[^'\n]{1,512}'|[^\s\"'$\\-][^\s\"'\\]{0,511})",
            "--pass --pwd --token --access --auth --api --secret --client --private --registry --db --pat", finding=False),
     _shape("command-line-credential", r"(?i)\b(?:login|sshpass|mysql|mysqladmin|mysqldump)\b[^\n]{0,256}?\s-p(?:\s{1,8}|(?=[^\s-]))"
-                                      r"(?P<secret>[^\s\"'$-][^\s\"']{0,511})", "login sshpass mysql", finding=False),
+                                      r"(?P<secret>[^\s\"'$\\-][^\s\"'\\]{0,511})", "login sshpass mysql", finding=False),
 ]
 TOKEN_PATTERNS: dict[str, re.Pattern[str]] = {shape.name: shape.regex for shape in SHAPES if shape.finding}
 
@@ -130,7 +130,7 @@ _SECRET_WORD = re.compile("(?i)" + SECRET_NAME)
 _SECRET_WORD_LOWER = re.compile(SECRET_NAME)  # on lower-cased text: ten times faster than (?i)
 _ASSIGNMENT_TAIL = re.compile(
     r"(?i)[\w\-]{0,64}[\"']?\]?\s{0,8}(?:=(?![=>])|:(?![:=])|:=|=>)\s{0,8}"
-    r"(?:\"(?P<dq>[^\"\n]{1,512})\"|'(?P<sq>[^'\n]{1,512})'|(?P<oq>[\"']?)(?P<uq>[^\"'\s,;)}\]]{1,512})(?P<cq>[\"']?))"
+    r"(?:\"(?P<dq>[^\"\n]{1,512})\"|'(?P<sq>[^'\n]{1,512})'|(?P<oq>[\"']?)(?P<uq>[^\"'\s,;)}\]\\]{1,512})(?P<cq>[\"']?))"
 )
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 # environ.setdefault("API_TOKEN", "value"), os.putenv("DB_PASSWORD", "value")
@@ -243,12 +243,17 @@ def _mask_groups(regex: re.Pattern[str], text: str, groups: tuple[str, ...]) -> 
     return regex.sub(mask, text)
 
 
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
 def _mask_assignments(text: str) -> str:
     out, position = [], 0
     for found in _assignments(text):
-        if found.value == MASK or _is_reference(found.value, quoted=found.quoted) or _cursor_name(found.prefix):
+        if found.value == MASK or _is_reference(found.value, quoted=found.quoted) or _counted_name(found.prefix):
             continue
-        out.append(text[position:found.value_start] + MASK)
+        # an unquoted number becomes a quoted mask, so masked JSON and YAML stay parseable
+        mask = f'"{MASK}"' if not found.quoted and _NUMBER.fullmatch(found.value) else MASK
+        out.append(text[position:found.value_start] + mask)
         position = found.value_end
     return "".join(out) + text[position:]
 
@@ -294,9 +299,13 @@ _NOT_SECRET_KEYS = frozenset({"next_page_token", "page_token"})  # paging cursor
 _NAME = re.compile(r"[\w\-]+")
 
 
-def _cursor_name(prefix: str) -> bool:
+def _counted_name(prefix: str) -> bool:
+    """Names whose value is a cursor or a count (next_page_token, input_tokens, max_tokens), not a credential."""
     name = _NAME.match(prefix)
-    return name is not None and name.group(0).lower().replace("-", "_") in _NOT_SECRET_KEYS
+    if name is None:
+        return False
+    name = name.group(0).lower().replace("-", "_")
+    return name in _NOT_SECRET_KEYS or name.endswith("tokens")
 
 
 # Key names whose value is a credential, for structured data (MLflow params and tags, JSON):
@@ -320,7 +329,7 @@ def secret_key(key: str) -> bool:
         return False
     last = words[-1].lower()
     pair = "".join(words[-2:]).lower()
-    return last in _SECRET_KEY_WORDS or pair in _SECRET_KEY_WORDS
+    return (last in _SECRET_KEY_WORDS or pair in _SECRET_KEY_WORDS) and key.lower() not in _NOT_SECRET_KEYS
 
 
 def redact_value(key: str, value: str) -> str:
