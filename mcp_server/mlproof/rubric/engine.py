@@ -256,9 +256,15 @@ def _candidates(automaton, text: str, dead: frozenset = frozenset()) -> dict[int
     found: dict[int, set[int]] = defaultdict(set)
     if not len(automaton):
         return found
+    line_start, seen_to = 0, 0
     for end, ids in automaton.iter(lower):
         if ids not in dead:
-            found[lower.rfind("\n", 0, end) + 1].update(ids)
+            # ends come in order: look for a newline only since the last anchor (linear on a 2 MB line)
+            newline = lower.rfind("\n", seen_to, end)
+            if newline >= 0:
+                line_start = newline + 1
+            seen_to = end
+            found[line_start].update(ids)
     return found
 
 
