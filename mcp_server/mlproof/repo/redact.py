@@ -188,15 +188,26 @@ def _is_reference(value: str, *, quoted: bool) -> bool:
     return False
 
 
+_KEY_BODY_ON_LINE = re.compile(r"[A-Za-z0-9+/= \t]{0,4096}")
+_KEY_BODY_LINES = re.compile(r"(?:\n[ \t]{0,16}[A-Za-z0-9+/=]{4,128}[ \t]{0,16}(?=\n|$)){0,512}")
+
+
 def _mask_private_keys(text: str) -> str:
-    """From each BEGIN ... PRIVATE KEY line to its END line (or the end of the text)."""
+    """From each BEGIN ... PRIVATE KEY marker to its END marker; without one (or with quotes in between,
+    which means the END belongs to other text), the key body that follows: the rest of the line and
+    the base64 lines after it. Quotes are never masked, so masked JSON stays JSON."""
     if "PRIVATE KEY" not in text:
         return text
     out, position = [], 0
     while (begin := _PEM_BEGIN.search(text, position)) is not None:
-        end = _PEM_END.search(text, begin.end())
+        end = _PEM_END.search(text, begin.end(), begin.end() + 65536)
+        if end is not None and not any(q in text[begin.end():end.start()] for q in "\"'"):
+            stop = end.end()
+        else:
+            stop = _KEY_BODY_ON_LINE.match(text, begin.end()).end()
+            stop = _KEY_BODY_LINES.match(text, stop).end()
         out.append(text[position:begin.start()] + "-----BEGIN PRIVATE KEY----- " + MASK)
-        position = end.end() if end else len(text)
+        position = stop
     return "".join(out) + text[position:]
 
 

@@ -194,7 +194,7 @@ def _walk_files(root: Path, inventory: Inventory) -> list[str]:
     """Plain walk honouring `.gitignore` files; never follows folder symlinks (no loops, no escapes)."""
     ignore = GitIgnore()
     paths: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=lambda err: inventory.skip("unreadable folder", str(err.filename))):
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=lambda err: inventory.skip("unreadable folder", _shown(str(err.filename)))):
         rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
         rel_dir = "" if rel_dir == "." else rel_dir
         if ".gitignore" in filenames:
@@ -205,7 +205,9 @@ def _walk_files(root: Path, inventory: Inventory) -> list[str]:
             full = Path(dirpath) / name
             if _skipped_dir(name):
                 inventory.skip("vendored or generated folder", rel + "/")
-            elif full.is_symlink():
+            elif len(os.fsencode(str(full))) >= PATH_MAX:
+                inventory.skip(f"path longer than {PATH_MAX} bytes", _shown(rel + "/"))
+            elif os.path.islink(full):
                 inventory.skip("symlinked folder (not followed)", rel + "/")
             elif ignore.ignored(rel, True):
                 inventory.skip("ignored by .gitignore", rel + "/")
