@@ -19,6 +19,7 @@ from tests.security_corpus import (
     NOT_FINDINGS,
     OUTSIDE_CANARY,
     OUTSIDE_COLUMN,
+    PARAM_SECRETS,
     PLANTED,
     SECRET_PARAMS,
     TrickleServer,
@@ -265,7 +266,7 @@ def test_params_and_tags_are_masked_by_their_key():
     from mlproof.outputs import redact_data
 
     data = redact_data({"params": SECRET_PARAMS | {"tokenizer": "bert-base", "max_tokens": "512"}})
-    assert leaks(json.dumps(data), list(SECRET_PARAMS.values())) == []
+    assert leaks(json.dumps(data), PARAM_SECRETS) == []
     assert data["params"]["tokenizer"] == "bert-base" and data["params"]["max_tokens"] == "512"
 
 

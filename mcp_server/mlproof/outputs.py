@@ -17,12 +17,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from mlproof.errors import MlproofError, quoted
+from mlproof.errors import SHOWN_INPUT_CHARS, MlproofError, quoted
 from mlproof.repo.redact import redact, redact_value
 
 MAX_DEPTH = 64  # deeper data is not a report; it is cut rather than walked
 MAX_MESSAGE_CHARS = 600
 _LONG_QUOTED = re.compile(r"'([^'\n]{81,})'|\"([^\"\n]{81,})\"")
+_LONG_WORD = re.compile(r"[^\s/]{%d,}" % (SHOWN_INPUT_CHARS + 1))  # paths (with /) are quoted where they are echoed
 
 
 def redact_data(value: Any, key: str | None = None, depth: int = 0) -> Any:
@@ -54,6 +55,8 @@ def safe_message(message: str) -> str:
     text = "".join(c if c.isprintable() else " " for c in str(message)[:MAX_MESSAGE_CHARS * 8])
     text = _LONG_QUOTED.sub(lambda m: quoted(m.group(1) if m.group(1) is not None else m.group(2)), text)
     text = redact(text)
+    # an unquoted echo (an id inside a library's message) is cut too, after masking so no credential is split
+    text = _LONG_WORD.sub(lambda m: m.group(0)[:SHOWN_INPUT_CHARS - 1] + "…", text)
     return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS - 1] + "…"
 
 

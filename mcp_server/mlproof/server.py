@@ -334,7 +334,7 @@ def register_drift_tools(server: MlproofServer) -> None:
         column_types: Annotated[dict[str, str] | None, Field(description="Override the inferred type per column, e.g. {\"plan\": \"categorical\"}.")] = None,
         methods: Annotated[dict[str, str] | None, Field(description="Override the statistical test per column, e.g. {\"age\": \"psi\"}.")] = None,
         thresholds: Annotated[dict[str, FiniteFloat] | None, Field(description="Per-column drift thresholds for the chosen method.")] = None,
-        threshold: Annotated[float | None, Field(allow_inf_nan=False, description="One threshold for every column (the method's default otherwise).")] = None,
+        threshold: Annotated[FiniteFloat | None, Field(description="One threshold for every column (the method's default otherwise).")] = None,
         drift_share: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, description="Share of drifted columns at which the whole dataset counts as drifted.")] = 0.5,
     ) -> Annotated[CallToolResult, DriftReport]:
         """Compare a reference and a current dataset column by column. Each column gets a

@@ -129,6 +129,23 @@ def column_evidence(result: ColumnDrift) -> Evidence:
     )
 
 
+def mask_credential_values(result: ColumnDrift) -> None:
+    """A column named like a credential (`token`, `db_password`) holds credentials: its category labels
+    never reach a report, nor the notes and messages that quote them. Counts and statistics stay."""
+    from mlproof.repo.redact import MASK, secret_key
+
+    if not secret_key(result.column) or result.distribution is None or result.distribution.kind != "categories":
+        return
+    labels = [label for label in result.distribution.labels if label and not label.startswith("(other:")]
+    result.distribution.labels = [MASK if label in labels else label for label in result.distribution.labels]
+    for label in sorted(labels, key=len, reverse=True):
+        result.notes = [note.replace(label, MASK) for note in result.notes]
+        result.message = result.message.replace(label, MASK) if result.message else result.message
+    for evidence in result.evidence:
+        for label in labels:
+            evidence.snippet = evidence.snippet.replace(label, MASK)
+
+
 def assemble(
     results: list[ColumnDrift],
     reference: DatasetInfo,
@@ -138,6 +155,8 @@ def assemble(
     engine: str,
 ) -> DriftReport:
     """The dataset verdict: drift when drifted/tested >= drift_share (Evidently's rule)."""
+    for result in results:
+        mask_credential_values(result)
     tested_results = [r for r in results if r.status == "tested"]
     drifted = [r for r in tested_results if r.drifted]
     share = len(drifted) / len(tested_results) if tested_results else 0.0
