@@ -16,8 +16,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from mlproof.errors import MlproofError, quoted
-
-PATH_MAX = 4096  # bytes
+from mlproof.paths import check_path_text, os_error_sentence
 
 log = logging.getLogger("mlproof.server")
 
@@ -90,10 +89,9 @@ def resolve_inside(path: str, roots: list[Path], *, what: str = "path", must_exi
     """
     if not isinstance(path, str) or not path.strip():
         raise MlproofError(f"The {what} is empty; give a file or folder path.")
-    if "\0" in path or not path.isprintable():
-        raise MlproofError(f"The {what} {quoted(path)} contains a NUL byte or control characters.")
-    if len(os.fsencode(path)) > PATH_MAX:
-        raise MlproofError(f"The {what} {quoted(path)} is longer than the {PATH_MAX} bytes the system allows.")
+    check_path_text(path, what)
+    if not path.isprintable():
+        raise MlproofError(f"The {what} {quoted(path)} contains control characters.")
     candidate = Path(path).expanduser()
     if not candidate.is_absolute():
         candidate = roots[0] / candidate
@@ -102,10 +100,8 @@ def resolve_inside(path: str, roots: list[Path], *, what: str = "path", must_exi
         os.path.realpath(candidate, strict=True) if must_exist else None
         exists = real.exists()
     except OSError as err:
-        if err.errno == errno.ELOOP:
-            raise MlproofError(f"The {what} {quoted(path)} is a symlink loop.") from None
-        if err.errno == errno.ENAMETOOLONG:
-            raise MlproofError(f"The {what} {quoted(path)} has a name longer than the system allows.") from None
+        if err.errno in (errno.ELOOP, errno.ENAMETOOLONG):
+            raise MlproofError(os_error_sentence(err, path, what)) from None
         exists = False
     if not any(real == root or real.is_relative_to(root) for root in roots):
         raise MlproofError(

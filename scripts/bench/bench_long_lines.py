@@ -16,12 +16,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "mcp_server"))
 
+from bench_audit import best_of  # noqa: E402 - the same timing rule as the audit benchmark
 from mlproof.repo.redact import redact  # noqa: E402
 from mlproof.rubric.audit import run_audit  # noqa: E402
 from mlproof.rubric.engine import signal_table  # noqa: E402
@@ -34,15 +34,6 @@ SHAPES = {
     "log-heavy": ("py", "log.info( "),
     "secret-soup": ("yaml", "password=hunter2 token: abc https://u:p@h/ Bearer Zm9vYmFy1 --token x "),
 }
-
-
-def best_of(runs: int, action) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> int:

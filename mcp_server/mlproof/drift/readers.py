@@ -7,12 +7,12 @@ Objects: pyarrow Table/RecordBatch, pandas DataFrame, polars DataFrame (via
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mlproof.errors import MlproofError, quoted
+from mlproof.paths import check_path_text, os_error_sentence
 
 FILE_KINDS = {
     ".csv": "csv",
@@ -49,13 +49,12 @@ def file_kind(path: Path) -> str:
 
 def check_path(path: str | Path) -> Path:
     text = str(path)
-    if "\0" in text or len(os.fsencode(text)) > 4096:
-        raise MlproofError(f"The dataset path {quoted(text)} is not a usable path (NUL byte or longer than 4096 bytes).")
+    check_path_text(text, "dataset path")
     path = Path(path).expanduser()
     try:
         exists, is_file = path.exists(), path.is_file()
-    except OSError:
-        raise MlproofError(f"The dataset path {quoted(text)} cannot be used (a symlink loop or a name that is too long).") from None
+    except OSError as err:
+        raise MlproofError(os_error_sentence(err, text, "dataset path") or f"{quoted(text)} cannot be read.") from None
     if not exists:
         raise MlproofError(f"{quoted(text)} does not exist.")
     if not is_file:

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlproof.errors import MlproofError, quoted
+from mlproof.paths import PATH_MAX, check_path_text, os_error_sentence
 from mlproof.repo.git import run_git
 
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
-PATH_MAX = 4096  # bytes: a longer path cannot be opened (ENAMETOOLONG)
 
 # Folders that hold someone else's code or build output, never the project's practices.
 SKIP_DIRS = frozenset({
@@ -86,22 +86,14 @@ def resolve_root(path: str | os.PathLike[str]) -> Path:
     if path is None or str(path).strip() == "":
         raise MlproofError("No repository path was given; pass the folder to audit.")
     text = os.fspath(path)
-    if "\0" in text:
-        raise MlproofError(f"The path {quoted(text)} contains a NUL byte; pass a real folder path.")
-    if len(os.fsencode(text)) > PATH_MAX:
-        raise MlproofError(f"The path {quoted(text)} is longer than the {PATH_MAX} bytes the system allows.")
+    check_path_text(text)
     root = Path(text).expanduser()
     try:
         real = Path(os.path.realpath(root, strict=True))
         is_dir = real.is_dir()
     except OSError as err:
-        if err.errno == errno.ELOOP:
-            raise MlproofError(f"The path {quoted(text)} is a symlink loop; pass a real folder.") from None
-        if err.errno == errno.ENAMETOOLONG:
-            raise MlproofError(f"The path {quoted(text)} has a name longer than the system allows.") from None
-        if err.errno in (errno.EACCES, errno.EPERM):
-            raise MlproofError(f"The folder {quoted(text)} cannot be read (permission denied).") from None
-        raise MlproofError(f"The path {quoted(text)} does not exist; pass an existing repository folder.") from None
+        sentence = os_error_sentence(err, text) or f"The path {quoted(text)} does not exist; pass an existing repository folder."
+        raise MlproofError(sentence) from None
     if not is_dir:
         raise MlproofError(f"The path {quoted(text)} is a file, not a folder; pass the repository folder that contains it.")
     if not os.access(real, os.R_OK | os.X_OK):
