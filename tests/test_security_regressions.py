@@ -243,6 +243,40 @@ def test_names_of_secrets_are_no_finding_but_still_masked(line):
     assert "****" in redact(line)
 
 
+READS_A_VARIABLE = [
+    'next_token = response["NextToken"]',
+    '    NextToken=response["NextToken"],',
+    "token = get_token()",
+    "auth_token = tokens[0]",
+    "password = self._settings['db_password']",
+    'const apiKey = payload.data["api_key"] || "";',
+    "secret = vault.read(path)['data']",
+]
+
+
+@pytest.mark.parametrize("line", READS_A_VARIABLE)
+def test_a_value_that_is_not_a_string_literal_is_no_secret_and_left_as_is(line):
+    assert find_secrets(line) == []
+    assert redact(line) == line  # evidence shows the code as written
+
+
+@pytest.mark.parametrize("line", ['next_token = "Nx7q2Lm9Wv4Rt8"', "NEXT_TOKEN=Nx7q2Lm9Wv4Rt8", "token: Nx7q2Lm9Wv4Rt8[x"])
+def test_a_literal_beside_the_same_names_is_still_a_secret(line):
+    assert [hit.kind for hit in find_secrets(line)] == ["hard-coded-secret"]
+    assert "Nx7q2Lm9Wv4Rt8" not in redact(line)
+
+
+def test_a_paging_loop_does_not_fail_access_control(tmp_path):
+    (tmp_path / "CODEOWNERS").write_text("* @acme/ml\n")
+    (tmp_path / "list_models.py").write_text(
+        "import boto3\n\nclient = boto3.client('sagemaker')\nresponse = client.list_models()\n"
+        "while 'NextToken' in response:\n    next_token = response[\"NextToken\"]\n"
+        "    response = client.list_models(\n        NextToken=response[\"NextToken\"],\n    )\n    token = get_token()\n")
+    result = run_audit(tmp_path).check("gov.access_control")
+    assert result.status != "fail", result.why
+    assert not any("hard-coded" in e.detector for e in result.evidence)
+
+
 def test_masking_runs_over_the_whole_line_before_it_is_cut():
     token = next(p.secret for p in PLANTED if p.shape == "github-token")
     line = "x = 1  # " + "a" * 140 + " " + token

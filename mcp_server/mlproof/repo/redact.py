@@ -145,6 +145,10 @@ REFERENCE = re.compile(
     r"self\.|args\.|config\.|cfg\.|settings\.|params\.|kwargs)"
 )
 _BARE_IDENTIFIER = re.compile(r"[A-Za-z_][\w.]*")
+# An unquoted value that reads a variable: `response["NextToken"]`, `tokens[0]`, `get_token()`, `cfg.load(x)`.
+# It is code, not a literal, so it is never a hard-coded secret (and masking it would only garble evidence).
+_EXPRESSION = re.compile(r"[A-Za-z_$][\w$]{0,64}(?:\.[A-Za-z_$][\w$]{0,64}){0,8}\s{0,4}"
+                         r"(?:\[\s{0,4}(?:\"[^\"\n]{0,128}\"|'[^'\n]{0,128}'|-?\d{1,10}|[A-Za-z_][\w.]{0,64})\s{0,4}\]|\()")
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,7 @@ class Assignment:
     prefix: str
     value: str
     quoted: bool
+    expression: bool = False  # unquoted code that reads a variable (see _EXPRESSION)
 
 
 def _assignments(text: str):
@@ -175,7 +180,8 @@ def _assignments(text: str):
         group = next(g for g in ("dq", "sq", "uq") if tail.group(g) is not None)
         quoted = group != "uq" or bool(tail.group("oq"))
         prefix = text[start:tail.start(group)].rstrip("\"'")  # the name and the operator, without the opening quote
-        yield Assignment(start, tail.start(group), tail.end(group), prefix, tail.group(group), quoted)
+        expression = not quoted and _EXPRESSION.match(text, tail.start(group)) is not None
+        yield Assignment(start, tail.start(group), tail.end(group), prefix, tail.group(group), quoted, expression)
         position = tail.end()
 
 
@@ -261,7 +267,7 @@ _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 def _mask_assignments(text: str) -> str:
     out, position = [], 0
     for found in _assignments(text):
-        if found.value == MASK or _is_reference(found.value, quoted=found.quoted) or _counted_name(found.prefix):
+        if found.value == MASK or found.expression or _is_reference(found.value, quoted=found.quoted) or _counted_name(found.prefix):
             continue
         # an unquoted number becomes a quoted mask, so masked JSON and YAML stay parseable
         mask = f'"{MASK}"' if not found.quoted and _NUMBER.fullmatch(found.value) else MASK
@@ -398,7 +404,7 @@ def find_secrets(text: str, *, include_assignments: bool = True) -> list[SecretH
             continue
         for found in _assignments(line):
             value = found.value
-            if (len(value) < 6 or _is_reference(value, quoted=found.quoted) or _EXAMPLE_VALUE.search(value)
+            if (len(value) < 6 or found.expression or _is_reference(value, quoted=found.quoted) or _EXAMPLE_VALUE.search(value)
                     or _TEST_DOUBLE_VALUE.match(value) or _POINTER_NAME.search(found.prefix)):
                 continue
             if value.lower() in _WEAK_PASSWORDS_OK:
