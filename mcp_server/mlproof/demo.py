@@ -63,7 +63,9 @@ def run_demo(args: argparse.Namespace) -> int:
 
     drift = drift_report(project / "data" / "reference.csv", project / "data" / "current.csv")
     html_path = workdir / "drift.html"
-    html_path.write_text(drift.to_html(), encoding="utf-8")
+    from mlproof.outputs import redact_model
+
+    html_path.write_text(redact_model(drift).to_html(), encoding="utf-8")
     console.print(Markdown(drift.to_markdown()))
     console.print(f"Drift chart: {html_path.resolve()}")
 
