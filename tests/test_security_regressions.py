@@ -304,6 +304,17 @@ def test_params_and_tags_are_masked_by_their_key():
     assert data["params"]["tokenizer"] == "bert-base" and data["params"]["max_tokens"] == "512"
 
 
+def test_values_nested_under_a_credential_key_are_masked():
+    from mlproof.outputs import redact_data
+
+    # a run comparison keys each param's values by run id, so the credential name sits one level up
+    compared = {"param_differences": {"db_password": {"run-a": PARAM_SECRETS[0], "run-b": [PARAM_SECRETS[1]]},
+                                      "tokenizer": {"run-a": "bert-base", "run-b": "gpt2"}}}
+    data = redact_data(compared)
+    assert leaks(json.dumps(data), PARAM_SECRETS) == []
+    assert data["param_differences"]["tokenizer"] == {"run-a": "bert-base", "run-b": "gpt2"}
+
+
 def test_why_and_detector_never_show_what_the_snippet_masks(tmp_path):
     for planted in PLANTED:
         (tmp_path / f"{planted.shape}.py").write_text(f"import mlflow\n{planted.line}\nmlflow.log_metric('auc', 0.9)\n")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mlproof.errors import SHOWN_INPUT_CHARS, MlproofError, quoted
-from mlproof.repo.redact import redact, redact_value
+from mlproof.repo.redact import redact, redact_value, secret_key
 
 MAX_DEPTH = 64  # deeper data is not a report; it is cut rather than walked
 MAX_MESSAGE_CHARS = 600
@@ -26,16 +26,19 @@ _LONG_QUOTED = re.compile(r"'([^'\n]{81,})'|\"([^\"\n]{81,})\"")
 _LONG_WORD = re.compile(r"[^\s/]{%d,}" % (SHOWN_INPUT_CHARS + 1))  # paths (with /) are quoted where they are echoed
 
 
-def redact_data(value: Any, key: str | None = None, depth: int = 0) -> Any:
-    """`value` with every string masked: mapping values also by their key (`db_password: x`)."""
+def redact_data(value: Any, key: str | None = None, depth: int = 0, *, under_secret: bool = False) -> Any:
+    """`value` with every string masked: mapping values also by their key (`db_password: x`), and so is
+    everything nested under such a key (`{"db_password": {"<run id>": x}}` in a run comparison)."""
+    under_secret = under_secret or (key is not None and secret_key(key))
     if isinstance(value, str):
-        return redact_value(key, value) if key is not None else redact(value)
+        return redact_value(key, value, secret=under_secret)
     if depth > MAX_DEPTH:
         return None
     if isinstance(value, dict):
-        return {redact(k) if isinstance(k, str) else k: redact_data(v, k if isinstance(k, str) else None, depth + 1) for k, v in value.items()}
+        return {redact(k) if isinstance(k, str) else k: redact_data(v, k if isinstance(k, str) else None, depth + 1, under_secret=under_secret)
+                for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [redact_data(v, key, depth + 1) for v in value]
+        return [redact_data(v, key, depth + 1, under_secret=under_secret) for v in value]
     return value
 
 

@@ -350,9 +350,12 @@ def secret_key(key: str) -> bool:
     return (last in _SECRET_KEY_WORDS or pair in _SECRET_KEY_WORDS) and key.lower() not in _NOT_SECRET_KEYS
 
 
-def redact_value(key: str, value: str) -> str:
-    """A mapping value, masked whole when its key names a credential, else redacted as text."""
-    if secret_key(key) and value and not REFERENCE.match(value) and value.lower() not in _WEAK_PASSWORDS_OK:
+def redact_value(key: str | None, value: str, *, secret: bool | None = None) -> str:
+    """A mapping value, masked whole when its key names a credential (or `secret` says it sits under
+    such a key), else redacted as text."""
+    if secret is None:
+        secret = key is not None and secret_key(key)
+    if secret and value and not REFERENCE.match(value) and value.lower() not in _WEAK_PASSWORDS_OK:
         return MASK
     return redact(value)
 
