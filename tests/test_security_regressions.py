@@ -134,6 +134,25 @@ def test_a_deeply_nested_notebook_is_skipped_with_its_reason(hostile):
     assert skipped["broken or looping symlink"] == 2
 
 
+def test_a_file_swapped_after_listing_is_skipped_not_followed_or_waited_on(tmp_path):
+    """Works as root too (chmod 0 does not stop root): a listed file becomes a link to an outside file, another a FIFO."""
+    from mlproof.rubric.engine import scan
+
+    repo, outside = tmp_path / "repo", tmp_path / "outside.py"
+    repo.mkdir()
+    outside.write_text(f"import mlflow  # {OUTSIDE_CANARY}\nmlflow.log_metric('auc', 0.9)  # {OUTSIDE_CANARY}\n")
+    for name in ("a.py", "b.py", "c.py"):
+        (repo / name).write_text("import mlflow\nmlflow.log_metric('auc', 0.9)\n")
+    inventory = list_files(repo)
+    (repo / "a.py").unlink()
+    (repo / "a.py").symlink_to(outside)
+    (repo / "b.py").unlink()
+    os.mkfifo(repo / "b.py")  # no writer: a blocking open would wait forever
+    result = finishes(lambda: scan(inventory), timeout=60)
+    assert result.files_read == 2 and result.inventory.skipped["unreadable file"] == 1  # the FIFO reads as empty
+    assert OUTSIDE_CANARY not in json.dumps([h.snippet for hits in result.hits.values() for h in hits])
+
+
 # ----------------------------------------------------------------------------- 3, 4. stores
 
 @pytest.fixture(scope="module")
