@@ -415,3 +415,20 @@ def test_huge_integers_inline_are_one_sentence():
 def test_quoted_input_is_printable_and_bounded():
     shown = quoted("\x00\x1b[31m" + "a" * 200 + next(p.secret for p in PLANTED if p.shape == "github-token"))
     assert shown.isprintable() and len(shown) <= 82 and "\x1b" not in shown
+
+
+def test_an_unreachable_provider_is_exit_2_not_a_zero_percent_report(tmp_path, monkeypatch, capsys):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on once the probe is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "not-used-123")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", f"http://127.0.0.1:{port}")
+    code = main(["eval", "--provider", "anthropic", "--scenarios", "open-accuracy-decay", "--conditions", "baseline",
+                 "--output", str(tmp_path / "report")])
+    captured = capsys.readouterr()
+    assert code == 2, captured.out
+    assert "could not be reached" in captured.err and "No answer was measured" in captured.err
+    assert captured.err.strip().count("\n") == 0 and "%" not in captured.out
+    assert not (tmp_path / "report").exists()  # nothing is written on an eval that measured nothing
