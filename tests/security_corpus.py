@@ -100,7 +100,7 @@ NOT_FINDINGS = [
     "API_KEY: test-secret-key",
 ]
 
-PARAM_SECRETS = [PARAM_PASSWORD, DSN_PASSWORD, HUGGINGFACE]  # the secret part of each of SECRET_PARAMS
+PARAM_SECRETS = [PARAM_PASSWORD, PARAM_PASSWORD[::-1], DSN_PASSWORD, HUGGINGFACE]  # the secret parts of SECRET_PARAMS (and the baseline's)
 ALL_SECRETS = [p.secret for p in PLANTED] + PARAM_SECRETS
 
 
@@ -315,6 +315,7 @@ class Stores:
     old: Path  # the same store migrated down a few schema revisions by MLflow's own migrations
     partial: Path  # the current store with one of MLflow's tables missing
     run_id: str
+    baseline_run_id: str
     outside_model: Path  # a model folder outside the roots that a version's source points at
     server: CountingServer  # version 2's source points at it: it must never be asked for anything
 
@@ -353,6 +354,11 @@ def build_stores(base: Path, server: CountingServer) -> Stores:
     client.set_tag(run.info.run_id, "backend_store_uri", SECRET_PARAMS["backend_dsn"])
     client.log_metric(run.info.run_id, "auc", 0.9)
     client.set_terminated(run.info.run_id)
+    baseline = client.create_run(experiment, run_name="baseline")  # a second run, so runs can be compared
+    client.log_param(baseline.info.run_id, "db_password", SECRET_PARAMS["db_password"][::-1])
+    client.log_param(baseline.info.run_id, "cmd", next(p.line for p in PLANTED if p.shape == "docker-login"))
+    client.log_metric(baseline.info.run_id, "auc", 0.8)
+    client.set_terminated(baseline.info.run_id)
     model_dir = outside / "model"
     model_dir.mkdir(parents=True, exist_ok=True)
     signature = json.dumps([{"type": "double", "name": OUTSIDE_COLUMN, "required": True}])
@@ -378,4 +384,4 @@ def build_stores(base: Path, server: CountingServer) -> Stores:
     with contextlib.closing(sqlite3.connect(partial)) as conn:
         conn.execute("DROP TABLE webhooks")
         conn.commit()
-    return Stores(base / "roots", db, old, partial, run.info.run_id, model_dir, server)
+    return Stores(base / "roots", db, old, partial, run.info.run_id, baseline.info.run_id, model_dir, server)
