@@ -270,6 +270,9 @@ READS_A_VARIABLE = [
     "password = self._settings['db_password']",
     'const apiKey = payload.data["api_key"] || "";',
     "secret = vault.read(path)['data']",
+    "token = tokens[i + 1]",
+    "NextToken=pages[-1]['NextToken'],",
+    'api_key = lambda: os.environ["API_KEY"]',
 ]
 
 
@@ -279,7 +282,8 @@ def test_a_value_that_is_not_a_string_literal_is_no_secret_and_left_as_is(line):
     assert redact(line) == line  # evidence shows the code as written
 
 
-@pytest.mark.parametrize("line", ['next_token = "Nx7q2Lm9Wv4Rt8"', "NEXT_TOKEN=Nx7q2Lm9Wv4Rt8", "token: Nx7q2Lm9Wv4Rt8[x"])
+@pytest.mark.parametrize("line", ['next_token = "Nx7q2Lm9Wv4Rt8"', "NEXT_TOKEN=Nx7q2Lm9Wv4Rt8", "token: Nx7q2Lm9Wv4Rt8[x",
+                                  'password = b"Nx7q2Lm9Wv4Rt8"', "secret = rb'Nx7q2Lm9Wv4Rt8'"])
 def test_a_literal_beside_the_same_names_is_still_a_secret(line):
     assert [hit.kind for hit in find_secrets(line)] == ["hard-coded-secret"]
     assert "Nx7q2Lm9Wv4Rt8" not in redact(line)

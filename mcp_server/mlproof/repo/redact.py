@@ -131,6 +131,7 @@ _SECRET_WORD = re.compile("(?i)" + SECRET_NAME)
 _SECRET_WORD_LOWER = re.compile(SECRET_NAME)  # on lower-cased text: ten times faster than (?i)
 _ASSIGNMENT_TAIL = re.compile(
     r"(?i)[\w\-]{0,64}[\"']?\]?\s{0,8}(?:=(?![=>])|:(?![:=])|:=|=>)\s{0,8}"
+    r"(?:[bru]{1,2}(?=[\"']))?"  # a Python bytes/raw/unicode literal is a literal too: b"...", r'...'
     r"(?:\"(?P<dq>[^\"\n]{1,512})\"|'(?P<sq>[^'\n]{1,512})'|(?P<oq>[\"']?)(?P<uq>[^\"'\s,;)}\]\\]{1,512})(?P<cq>[\"']?))"
 )
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
@@ -148,7 +149,8 @@ _BARE_IDENTIFIER = re.compile(r"[A-Za-z_][\w.]*")
 # An unquoted value that reads a variable: `response["NextToken"]`, `tokens[0]`, `get_token()`, `cfg.load(x)`.
 # It is code, not a literal, so it is never a hard-coded secret (and masking it would only garble evidence).
 _EXPRESSION = re.compile(r"[A-Za-z_$][\w$]{0,64}(?:\.[A-Za-z_$][\w$]{0,64}){0,8}\s{0,4}"
-                         r"(?:\[\s{0,4}(?:\"[^\"\n]{0,128}\"|'[^'\n]{0,128}'|-?\d{1,10}|[A-Za-z_][\w.]{0,64})\s{0,4}\]|\()")
+                         r"(?:\[[^\]\n]{0,128}\]|\()"  # a closed subscript (tokens[i + 1]) or a call
+                         r"|lambda\b")
 
 
 @dataclass(frozen=True)
