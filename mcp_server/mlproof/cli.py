@@ -53,16 +53,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from mlproof.outputs import RedactingStream, safe_message
+
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
         return 2
+    # Everything the CLI prints is masked on its way out; `serve` keeps stdout for the MCP protocol,
+    # whose results the server masks itself.
+    streams = (sys.stdout, sys.stderr)
+    if args.command != "serve":
+        sys.stdout, sys.stderr = RedactingStream(streams[0]), RedactingStream(streams[1])
     try:
         return int(handler(args) or 0)
     except MlproofError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {safe_message(str(err))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted.", file=sys.stderr)
@@ -70,8 +77,16 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # last resort: one line, never a traceback unless asked
         if os.environ.get("MLPROOF_DEBUG"):
             raise
-        print(f"error: unexpected {type(err).__name__}: {err} (set MLPROOF_DEBUG=1 for a traceback).", file=sys.stderr)
+        print(f"error: unexpected {type(err).__name__}: {safe_message(str(err))[:200]} (set MLPROOF_DEBUG=1 for a traceback).", file=sys.stderr)
         return 2
+    finally:
+        if args.command != "serve":
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except (OSError, ValueError):
+                    pass
+            sys.stdout, sys.stderr = streams
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mlproof.errors import MlproofError
+from mlproof.errors import MlproofError, quoted
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PROJECT = PROJECT_ROOT / "evals" / "fixtures" / "churn-model"
@@ -35,8 +35,13 @@ def run_demo(args: argparse.Namespace) -> int:
     project: Path = args.project
     workdir: Path = args.workdir
     if not project.is_dir():
-        raise MlproofError(f"The example project {project} does not exist; run the demo from a clone of mlproof.")
-    workdir.mkdir(parents=True, exist_ok=True)
+        raise MlproofError(f"The example project {quoted(str(project))} does not exist; run the demo from a clone of mlproof.")
+    if workdir.exists() and not workdir.is_dir():
+        raise MlproofError(f"--workdir {quoted(str(workdir))} is a file; give a folder for the demo store and reports.")
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise MlproofError(f"--workdir {quoted(str(workdir))} cannot be created ({err.strerror or type(err).__name__}).") from None
     tracking_uri = f"sqlite:///{(workdir / 'mlflow.db').resolve()}"
 
     console.print(Rule("1. MLflow store: real scikit-learn runs, registered models, aliases"))
@@ -58,7 +63,9 @@ def run_demo(args: argparse.Namespace) -> int:
 
     drift = drift_report(project / "data" / "reference.csv", project / "data" / "current.csv")
     html_path = workdir / "drift.html"
-    html_path.write_text(drift.to_html(), encoding="utf-8")
+    from mlproof.outputs import redact_model
+
+    html_path.write_text(redact_model(drift).to_html(), encoding="utf-8")
     console.print(Markdown(drift.to_markdown()))
     console.print(f"Drift chart: {html_path.resolve()}")
 

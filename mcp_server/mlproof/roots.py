@@ -8,13 +8,15 @@ and the working directory it was started in. Paths are resolved first
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import warnings
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from mlproof.errors import MlproofError
+from mlproof.errors import MlproofError, quoted
+from mlproof.paths import check_path_text, os_error_sentence
 
 log = logging.getLogger("mlproof.server")
 
@@ -87,15 +89,25 @@ def resolve_inside(path: str, roots: list[Path], *, what: str = "path", must_exi
     """
     if not isinstance(path, str) or not path.strip():
         raise MlproofError(f"The {what} is empty; give a file or folder path.")
+    check_path_text(path, what)
+    if not path.isprintable():
+        raise MlproofError(f"The {what} {quoted(path)} contains control characters.")
     candidate = Path(path).expanduser()
     if not candidate.is_absolute():
         candidate = roots[0] / candidate
-    real = candidate.resolve()  # follows symlinks, so a link cannot point the check elsewhere
+    try:
+        real = Path(os.path.realpath(candidate))  # follows symlinks, so a link cannot point the check elsewhere
+        os.path.realpath(candidate, strict=True) if must_exist else None
+        exists = real.exists()
+    except OSError as err:
+        if err.errno in (errno.ELOOP, errno.ENAMETOOLONG):
+            raise MlproofError(os_error_sentence(err, path, what)) from None
+        exists = False
     if not any(real == root or real.is_relative_to(root) for root in roots):
         raise MlproofError(
-            f"The {what} {path} is outside the folders this server may read ({describe(roots)}); "
+            f"The {what} {quoted(path)} is outside the folders this server may read ({describe(roots)}); "
             "open that folder in your client or start the server with --allow."
         )
-    if must_exist and not real.exists():
-        raise MlproofError(f"The {what} {path} does not exist.")
+    if must_exist and not exists:
+        raise MlproofError(f"The {what} {quoted(path)} does not exist.")
     return real

@@ -37,7 +37,7 @@ from mcp_types import Resource as MCPResource
 from pydantic import BaseModel, Field, ValidationError
 
 from mlproof import __version__, content
-from mlproof.errors import MlproofError
+from mlproof.errors import MlproofError, quoted
 from mlproof.roots import AllowedRoots, resolve_inside
 
 log = logging.getLogger("mlproof.server")
@@ -70,27 +70,22 @@ MLFLOW_READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idemp
 # ---------------------------------------------------------------------------
 
 def tool_error(message: str) -> CallToolResult:
-    return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
+    """A tool error: one sentence, printable, quoted input bounded, credentials masked."""
+    from mlproof.outputs import safe_message
 
-
-def _redacted(value: Any) -> Any:
-    """Every string of a JSON-like value through redact(): the last step before anything leaves the server."""
-    from mlproof.repo.redact import redact
-
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {key: _redacted(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_redacted(item) for item in value]
-    return value
+    return CallToolResult(content=[TextContent(type="text", text=safe_message(message))], is_error=True)
 
 
 def tool_result(model: BaseModel, text: str | None = None) -> CallToolResult:
-    """Structured output from an engine model, with the same JSON as text (compact: agents pay per character)."""
-    data = _redacted(model.model_dump(mode="json"))
+    """Structured output from an engine model, with the same JSON as text (compact: agents pay per character).
+
+    The last step of every tool's output: every string is masked here (mlproof.outputs)."""
+    from mlproof.outputs import redact_data
+    from mlproof.repo.redact import redact
+
+    data = redact_data(model.model_dump(mode="json"))
     return CallToolResult(
-        content=[TextContent(type="text", text=text if text is not None else json.dumps(data, separators=(",", ":")))],
+        content=[TextContent(type="text", text=redact(text) if text is not None else json.dumps(data, separators=(",", ":")))],
         structured_content=data,
     )
 
@@ -100,6 +95,7 @@ def plain_validation_message(tool: str, err: ValidationError) -> str:
     errors = err.errors()
     first = errors[0]
     argument = str(first["loc"][0]) if first["loc"] else "arguments"
+    argument = quoted(argument, 40)[1:-1]
     if first["type"] == "missing":
         return f"{tool} needs the argument '{argument}'."
     if first["type"] == "extra_forbidden":
@@ -190,7 +186,7 @@ class MlproofServer(MCPServer):
             if isinstance(err.__cause__, ValidationError):
                 return tool_error(plain_validation_message(name, err.__cause__))
             if self._tool_manager.get_tool(name) is None:
-                return tool_error(f"There is no tool named {name!r}; tools/list shows the available ones.")
+                return tool_error(f"There is no tool named {quoted(name, 40)}; tools/list shows the available ones.")
             raise
 
     async def list_resources(self) -> list[MCPResource]:
@@ -313,6 +309,7 @@ def register_audit_tools(server: MlproofServer) -> None:
 # ---------------------------------------------------------------------------
 
 DatasetArg = str | dict[str, list[Any]]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]  # NaN or infinity is refused, never replaced by a default
 DATASET_HELP = (
     "A dataset file inside the client's roots (csv, parquet, jsonl or arrow), "
     "or inline columns as {\"column\": [values, ...]}."
@@ -340,9 +337,9 @@ def register_drift_tools(server: MlproofServer) -> None:
         columns: Annotated[list[str] | None, Field(description="Only these columns (default: every shared column).")] = None,
         column_types: Annotated[dict[str, str] | None, Field(description="Override the inferred type per column, e.g. {\"plan\": \"categorical\"}.")] = None,
         methods: Annotated[dict[str, str] | None, Field(description="Override the statistical test per column, e.g. {\"age\": \"psi\"}.")] = None,
-        thresholds: Annotated[dict[str, float] | None, Field(description="Per-column drift thresholds for the chosen method.")] = None,
-        threshold: Annotated[float | None, Field(description="One threshold for every column (the method's default otherwise).")] = None,
-        drift_share: Annotated[float, Field(ge=0, le=1, description="Share of drifted columns at which the whole dataset counts as drifted.")] = 0.5,
+        thresholds: Annotated[dict[str, FiniteFloat] | None, Field(description="Per-column drift thresholds for the chosen method.")] = None,
+        threshold: Annotated[FiniteFloat | None, Field(description="One threshold for every column (the method's default otherwise).")] = None,
+        drift_share: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, description="Share of drifted columns at which the whole dataset counts as drifted.")] = 0.5,
         detail: Detail = "summary",
     ) -> Annotated[CallToolResult, DriftReport]:
         """Compare a reference and a current dataset column by column. Each column gets a
@@ -383,20 +380,22 @@ ExperimentsArg = Annotated[
 
 
 async def checked_tracking_uri(server: MlproofServer, ctx: Context, uri: str | None) -> str | None:
-    """A client-given URI that points at local files must stay inside the roots; servers are fine."""
+    """A client-given URI that points at local files must stay inside the roots; servers are fine.
+
+    The URI is parsed (any case, any SQLite dialect), so no spelling slips past the roots check."""
+    from mlproof.tracking.artifacts import use_roots
+    from mlproof.tracking.uris import parse_tracking_uri
+
+    use_roots(await server.allowed(ctx))  # files a store's records point at are read only inside the roots too
     if uri is None or not uri.strip():
         return None  # the operator's MLFLOW_TRACKING_URI or the demo store
-    uri = uri.strip()
-    if uri.startswith("sqlite:"):
-        from mlproof.tracking.connection import sqlite_path
-
-        local = sqlite_path(uri)
-        real = resolve_inside(str(local), await server.allowed(ctx), what="MLflow database", must_exist=False)
+    store = parse_tracking_uri(uri)
+    if store.kind == "sqlite":
+        real = resolve_inside(str(store.path), await server.allowed(ctx), what="MLflow database", must_exist=False)
         return f"sqlite:///{real}"
-    if uri.startswith("file:") or "://" not in uri:
-        local = uri[len("file://"):] if uri.startswith("file://") else uri.removeprefix("file:")
-        return str(resolve_inside(local, await server.allowed(ctx), what="MLflow store folder", must_exist=False))
-    return uri
+    if store.kind == "file":
+        return str(resolve_inside(str(store.path), await server.allowed(ctx), what="MLflow store folder", must_exist=False))
+    return store.uri
 
 
 def register_mlflow_tools(server: MlproofServer) -> None:

@@ -11,7 +11,7 @@ import ipaddress
 import logging
 import sys
 
-from mlproof.errors import MlproofError
+from mlproof.errors import MlproofError, quoted
 
 LOOPBACK_NAMES = {"localhost"}
 
@@ -49,7 +49,7 @@ def parse_host_port(value: str) -> tuple[str, int]:
     try:
         port = int(port_text)
     except ValueError:
-        raise MlproofError(f"--http {value} is not HOST:PORT (for example 127.0.0.1:8765).") from None
+        raise MlproofError(f"--http {quoted(value, 60)} is not HOST:PORT (for example 127.0.0.1:8765).") from None
     if not 0 < port < 65536:
         raise MlproofError(f"--http port {port} is outside 1-65535.")
     return host, port
@@ -64,6 +64,30 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def check_can_listen(host: str, port: int) -> None:
+    """A host that does not resolve or a port in use is one sentence and exit 2, before uvicorn logs anything."""
+    import errno
+    import socket
+
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError, ValueError):
+        raise MlproofError(f"--http host {quoted(host, 60)} does not resolve to an address of this machine.") from None
+    family, kind, proto, _, address = addresses[0]
+    probe = socket.socket(family, kind, proto)
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # uvicorn sets it too: a TIME_WAIT port is free
+        probe.bind(address)
+    except OSError as err:
+        if err.errno == errno.EADDRINUSE:
+            raise MlproofError(f"--http port {port} on {quoted(host, 60)} is already in use; pick another port.") from None
+        if err.errno in (errno.EACCES, errno.EPERM):
+            raise MlproofError(f"--http port {port} needs privileges this process does not have; use a port above 1024.") from None
+        raise MlproofError(f"--http cannot listen on {quoted(host, 60)}:{port} ({err.strerror or type(err).__name__}).") from None
+    finally:
+        probe.close()
+
+
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(stream=sys.stderr, level=args.log_level, format="mlproof %(levelname)s %(name)s: %(message)s")
     from mlproof.server import create_server
@@ -71,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
     server = create_server(allow=args.allow)
     if args.http:
         host, port = parse_host_port(args.http)
+        check_can_listen(host, port)
         if not is_loopback(host):
             # The server has no authentication; say so loudly rather than refuse an explicit choice.
             logging.getLogger("mlproof.server").warning(

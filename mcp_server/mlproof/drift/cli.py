@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from mlproof.errors import MlproofError
+from mlproof.errors import MlproofError, quoted
 
 
 def register(subparsers) -> None:
@@ -48,7 +48,7 @@ def _pairs(items: list[str], what: str) -> dict[str, str]:
             if not part.strip():
                 continue
             if "=" not in part:
-                raise MlproofError(f"--{what} expects COL=VALUE, got {part!r}.")
+                raise MlproofError(f"--{what} expects COL=VALUE, got {quoted(part)}.")
             key, value = part.split("=", 1)
             pairs[key.strip()] = value.strip()
     return pairs
@@ -64,12 +64,14 @@ def _float(value: str, what: str) -> float:
     try:
         return float(value)
     except ValueError:
-        raise MlproofError(f"{what} must be a number, got {value!r}.") from None
+        raise MlproofError(f"{what} must be a number, got {quoted(value)}.") from None
 
 
 def run(args: argparse.Namespace) -> int:
     from mlproof.drift import drift_report
     from mlproof.drift.engine import EXACT_MAX_ROWS
+    from mlproof.errors import quoted
+    from mlproof.outputs import redact_model, write_report
     from mlproof.drift.render import print_terminal
 
     columns = _columns(args.columns)
@@ -83,6 +85,10 @@ def run(args: argparse.Namespace) -> int:
         else:
             threshold = _float(item, "--threshold")
     column_types = _pairs(args.column_type, "column-type")
+    if args.exact_max_rows is not None and args.exact_max_rows < 1:
+        raise MlproofError("--exact-max-rows must be a positive number of rows.")
+    if args.output and Path(args.output).is_dir():
+        raise MlproofError(f"--output {quoted(args.output)} is a folder; give a file name.")
     mlflow_target = _open_mlflow_target(args) if args.log_to_mlflow is not None else None
 
     report = drift_report(
@@ -98,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
         progress=_progress_printer(),
     )
 
+    report = redact_model(report)  # column names and category labels are data: a credential in them stays masked
+
     if mlflow_target is not None:
         _log_to_mlflow(report, args, *mlflow_target)
 
@@ -108,10 +116,7 @@ def run(args: argparse.Namespace) -> int:
     fmt = fmt or (Path(args.output).suffix.lstrip(".") if args.output else "md")
     text = {"json": report.to_json, "html": report.to_html}.get(fmt, report.to_markdown)()
     if args.output:
-        output = Path(args.output)
-        if not output.parent.exists():
-            raise MlproofError(f"The output folder {output.parent} does not exist.")
-        output.write_text(text, encoding="utf-8")
+        output = write_report(text, args.output)
         print(f"{report.verdict} Report written to {output}.", file=sys.stderr)
     else:
         sys.stdout.write(text)

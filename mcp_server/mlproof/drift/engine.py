@@ -58,7 +58,8 @@ def drift_report(
     if _needs_streaming(reference, exact_max_rows) or _needs_streaming(current, exact_max_rows):
         from mlproof.drift.streaming import streaming_drift_report
 
-        return streaming_drift_report(reference, current, options, progress=progress, batch_rows=batch_rows)
+        with np.errstate(all="ignore"):  # overflowing columns are reported as untestable, not warned about
+            return streaming_drift_report(reference, current, options, progress=progress, batch_rows=batch_rows)
 
     ref_data = ColumnReader(reference, "reference")
     cur_data = ColumnReader(current, "current")
@@ -71,7 +72,8 @@ def drift_report(
 
     def run(plan: ColumnPlan) -> ColumnDrift:
         nonlocal done
-        result = analyse_column(plan, ref_data.column(plan.name), cur_data.column(plan.name))
+        with np.errstate(all="ignore"):  # overflowing columns are reported as untestable, not warned about
+            result = analyse_column(plan, ref_data.column(plan.name), cur_data.column(plan.name))
         done += 1
         if progress is not None:
             progress(done, len(plans))

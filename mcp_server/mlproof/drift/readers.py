@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlproof.errors import MlproofError
+from mlproof.errors import MlproofError, quoted
+from mlproof.paths import check_path_text, os_error_sentence
 
 FILE_KINDS = {
     ".csv": "csv",
@@ -47,11 +48,17 @@ def file_kind(path: Path) -> str:
 
 
 def check_path(path: str | Path) -> Path:
+    text = str(path)
+    check_path_text(text, "dataset path")
     path = Path(path).expanduser()
-    if not path.exists():
-        raise MlproofError(f"{path} does not exist.")
-    if not path.is_file():
-        raise MlproofError(f"{path} is not a file.")
+    try:
+        exists, is_file = path.exists(), path.is_file()
+    except OSError as err:
+        raise MlproofError(os_error_sentence(err, text, "dataset path") or f"{quoted(text)} cannot be read.") from None
+    if not exists:
+        raise MlproofError(f"{quoted(text)} does not exist.")
+    if not is_file:
+        raise MlproofError(f"{quoted(text)} is not a file.")
     return path
 
 
@@ -137,6 +144,7 @@ class ColumnReader:
         else:
             self.table, source = to_arrow(data, role)
             self.schema, self.num_rows, self.label = self.table.schema, self.table.num_rows, source.label
+        _require_unique_names(self.schema.names, role)
 
     def _parquet(self):
         parquet = getattr(self._local, "parquet", None)
@@ -167,6 +175,16 @@ class ColumnReader:
             raise
         except Exception as err:
             raise MlproofError(f"Column {name!r} of {self.path} could not be read ({_short(err)}).") from err
+
+
+def _require_unique_names(names: list[str], role: str) -> None:
+    """Two columns with one name cannot be told apart (which one would be compared?)."""
+    from collections import Counter
+
+    duplicates = sorted(name for name, count in Counter(names).items() if count > 1)
+    if duplicates:
+        shown = ", ".join(quoted(name, 40) for name in duplicates[:3])
+        raise MlproofError(f"The {role} dataset has duplicate column names ({shown}); give every column its own name.")
 
 
 def to_arrow(data: Any, role: str):
@@ -206,11 +224,14 @@ def _from_dict(data: dict, role: str):
     lengths = set()
     for name, values in data.items():
         if not isinstance(values, (list, tuple)):
-            raise MlproofError(f"Column {name!r} of the {role} dataset must be a list of values.")
+            raise MlproofError(f"Column {quoted(str(name), 40)} of the {role} dataset must be a list of values.")
         try:
             arrays[str(name)] = pa.array(list(values), from_pandas=True)
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
-            raise MlproofError(f"Column {name!r} of the {role} dataset mixes value types ({_short(err)}).") from err
+        except OverflowError:
+            raise MlproofError(f"Column {quoted(str(name), 40)} of the {role} dataset holds an integer too large for 64 bits; "
+                               "send it as a float or a string.") from None
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError) as err:
+            raise MlproofError(f"Column {quoted(str(name), 40)} of the {role} dataset mixes value types ({_short(err)}).") from None
         lengths.add(len(values))
     if len(lengths) > 1:
         raise MlproofError(f"The {role} columns have different lengths ({', '.join(map(str, sorted(lengths)))}).")

@@ -69,6 +69,11 @@ def tested(
     bins: Bins | None,
     **counts,
 ) -> ColumnDrift:
+    if _not_a_number(value.statistic) or _not_a_number(value.p_value):
+        # e.g. values near ±1e308: means and differences overflow, the statistic is NaN and no rule can judge it
+        return skipped(plan, column_type, type_source, type_reason,
+                       f"cannot be tested: {method.label} gives no number for these values (their magnitude overflows "
+                       "floating-point arithmetic); rescale the column to test it", **counts)
     threshold = plan.threshold if plan.threshold is not None else method.default_threshold
     drifted = method.drifted(value.statistic, value.p_value, threshold)
     result = ColumnDrift(
@@ -93,6 +98,10 @@ def tested(
         result.notes.append(value.note)
     result.evidence.append(column_evidence(result))
     return result
+
+
+def _not_a_number(value: float | None) -> bool:
+    return value is not None and isinstance(value, float) and math.isnan(value)
 
 
 def format_number(value: float | None) -> str:
@@ -120,6 +129,23 @@ def column_evidence(result: ColumnDrift) -> Evidence:
     )
 
 
+def mask_credential_values(result: ColumnDrift) -> None:
+    """A column named like a credential (`token`, `db_password`) holds credentials: its category labels
+    never reach a report, nor the notes and messages that quote them. Counts and statistics stay."""
+    from mlproof.repo.redact import MASK, secret_key
+
+    if not secret_key(result.column) or result.distribution is None or result.distribution.kind != "categories":
+        return
+    labels = [label for label in result.distribution.labels if label and not label.startswith("(other:")]
+    result.distribution.labels = [MASK if label in labels else label for label in result.distribution.labels]
+    for label in sorted(labels, key=len, reverse=True):
+        result.notes = [note.replace(label, MASK) for note in result.notes]
+        result.message = result.message.replace(label, MASK) if result.message else result.message
+    for evidence in result.evidence:
+        for label in labels:
+            evidence.snippet = evidence.snippet.replace(label, MASK)
+
+
 def assemble(
     results: list[ColumnDrift],
     reference: DatasetInfo,
@@ -129,6 +155,8 @@ def assemble(
     engine: str,
 ) -> DriftReport:
     """The dataset verdict: drift when drifted/tested >= drift_share (Evidently's rule)."""
+    for result in results:
+        mask_credential_values(result)
     tested_results = [r for r in results if r.status == "tested"]
     drifted = [r for r in tested_results if r.drifted]
     share = len(drifted) / len(tested_results) if tested_results else 0.0

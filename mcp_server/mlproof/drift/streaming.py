@@ -368,6 +368,8 @@ def _numerical(plan, kind, source, reason, tallies, edges, histograms, rows) -> 
         value = _distance(method.name, test_bins)
     chart = value_bins if value_bins is not None else _chart_bins(edges, ref_hist, cur_hist, ref_t, cur_t)
     result = tested(plan, "numerical", source, reason, method, method_reason, value, chart, **counts)
+    if result.status != "tested":
+        return result
     result.approximation = approximation
     if approximation is not None and not approximation.decision_certain:
         result.notes.append("the threshold lies inside the approximation bounds; rerun with the exact engine to settle it")

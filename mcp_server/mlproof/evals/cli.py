@@ -47,6 +47,8 @@ def handle(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from mlproof.evals import report, scenarios
+    from mlproof.outputs import redact_model
+    from mlproof.repo.redact import redact
     from mlproof.evals.providers import make_provider
     from mlproof.evals.runner import run_eval
 
@@ -83,11 +85,13 @@ def handle(args: argparse.Namespace) -> int:
                 await judge_provider.aclose()
 
     run = asyncio.run(main())
+    if run.episodes and all(e.transcript.error for e in run.episodes):
+        raise MlproofError(f"Every episode failed, so nothing was measured; the first error: {run.episodes[0].transcript.error}")
     markdown = report.to_markdown(run, details=not args.summary_only)
     if args.output is not None:
         args.output.mkdir(parents=True, exist_ok=True)
-        (args.output / "eval-report.md").write_text(markdown, encoding="utf-8")
-        (args.output / "eval-report.json").write_text(report.to_json(run), encoding="utf-8")
+        (args.output / "eval-report.md").write_text(redact(markdown), encoding="utf-8")
+        (args.output / "eval-report.json").write_text(report.to_json(redact_model(run)), encoding="utf-8")
         print(f"wrote {args.output / 'eval-report.md'} and {args.output / 'eval-report.json'}", file=sys.stderr)
     sys.stdout.write(report.to_json(run) + "\n" if args.json else markdown)
     return 0

@@ -23,7 +23,7 @@ from mlproof.evals.graders import grade_transcript
 from mlproof.evals.judge import judge
 from mlproof.evals.models import EpisodeResult, Scenario, Transcript
 from mlproof.evals.providers.base import ChatProvider, Episode, Provider
-from mlproof.evals.providers.http import EpisodeError
+from mlproof.evals.providers.http import EpisodeError, ProviderUnreachable
 from mlproof.evals.providers.replay import save_transcript
 from mlproof.evals.stats import ConditionSummary, PairedDifference, comparisons, summarize
 from mlproof.evals.toolbox import NoTools, Toolbox, mlproof_toolbox
@@ -134,7 +134,7 @@ async def run_eval(
                         episode_prompt = prompt if workdir is None else scenario_files.render_prompt(scenario, workdir, uri)
                         episode = Episode(scenario=scenario, condition=condition, epoch=epoch, system=system,
                                           prompt=episode_prompt, toolbox=toolbox, workdir=workdir)
-                        transcript = await _run_episode(provider, episode)
+                        transcript = await _run_episode(provider, episode, answered=any(not e.transcript.error for e in run.episodes))
                         if record_dir is not None:
                             save_transcript(transcript, record_dir, epoch)
                         grades = grade_transcript(scenario, transcript, prompt, facts)
@@ -158,9 +158,16 @@ async def run_eval(
     return run
 
 
-async def _run_episode(provider: Provider, episode: Episode) -> Transcript:
+async def _run_episode(provider: Provider, episode: Episode, *, answered: bool = True) -> Transcript:
+    """One episode; a provider that cannot be reached before it ever answered ends the eval (a 0% report
+    would read as a measurement)."""
     try:
         transcript = await provider.run(episode)
+    except ProviderUnreachable as err:
+        if not answered:
+            raise MlproofError(f"{err} No answer was measured; check the provider's address and network.") from None
+        transcript = Transcript(scenario=episode.scenario.id, condition=episode.condition, provider=provider.name,
+                                model=provider.model, answer="", error=str(err))
     except EpisodeError as err:
         transcript = Transcript(scenario=episode.scenario.id, condition=episode.condition, provider=provider.name,
                                 model=provider.model, answer="", error=str(err))

@@ -32,13 +32,15 @@ def _gate(args) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     from mlproof.gate import gate_claim
 
+    from mlproof.outputs import redact_data, redact_model
+
     verdict = gate_claim(args.claim, repo=args.repo, tracking_uri=args.tracking_uri, model=args.model, alias=args.alias)
     if args.format == "json":
-        print(json.dumps(verdict.model_dump(mode="json"), indent=2))
+        print(json.dumps(redact_data(verdict.model_dump(mode="json")), indent=2))
     elif args.format == "junit":
         from mlproof.gate.junit import render_junit
 
-        print(render_junit(verdict), end="")
+        print(render_junit(redact_model(verdict)), end="")
     else:
-        print(verdict.to_markdown())
+        print(redact_model(verdict).to_markdown())
     return 0 if verdict.verdict == "PASS" else 1

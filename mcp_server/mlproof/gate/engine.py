@@ -77,11 +77,19 @@ class RepoFacts:
             from mlproof.repo.walk import list_files
 
             self._files = list_files(self.root).files
+            self._paths = {item.rel: item.path for item in self._files}
         return self._files
 
     def text(self, rel: str) -> str:
+        """A listed file's text; a path the walk did not keep (outside the root, behind a link) reads as empty."""
+        from mlproof.repo.readers import read_bytes
+
+        self.files()
+        path = self._paths.get(rel)
+        if path is None:
+            return ""
         try:
-            return (self.root / rel).read_text(encoding="utf-8", errors="replace")
+            return read_bytes(path, 0).decode("utf-8", errors="replace")
         except OSError:
             return ""
 

@@ -107,6 +107,8 @@ def notebook_segments(text: str) -> list[Segment]:
         notebook = json.loads(text)
     except ValueError:
         raise UnreadableFile("notebook that is not valid JSON") from None
+    except RecursionError:
+        raise UnreadableFile("notebook nested too deeply to parse") from None
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     if cells is None and isinstance(notebook, dict) and notebook.get("worksheets"):  # nbformat 3
         cells = [c for ws in notebook["worksheets"] for c in ws.get("cells", [])]
@@ -131,7 +133,9 @@ def notebook_segments(text: str) -> list[Segment]:
 def read_bytes(path: str, size_hint: int) -> bytes:
     """The whole file, read with plain os calls: a big scan opens tens of thousands of small
     files, and Python's buffered file objects cost more than the reading itself."""
-    fd = os.open(path, os.O_RDONLY)
+    # O_NOFOLLOW: the walk resolved every link already, so a link here was put in since (not followed);
+    # O_NONBLOCK: a file swapped for a FIFO after listing cannot hang the scan.
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     try:
         chunks = []
         while chunk := os.read(fd, max(size_hint + 1, 1 << 16)):  # a file may have grown since it was listed
@@ -149,7 +153,12 @@ def read_segments(item: RepoFile, kind: str) -> list[Segment]:
         raise UnreadableFile("unreadable file") from None
     text = decode(raw, item.rel)
     if kind == "notebook":
-        return notebook_segments(text)
+        try:
+            return notebook_segments(text)
+        except UnreadableFile:
+            raise
+        except (RecursionError, MemoryError, TypeError, ValueError, AttributeError) as err:  # one odd file never stops a scan
+            raise UnreadableFile(f"notebook that could not be parsed ({type(err).__name__})") from None
     return [Segment(kind, text, None, _language(item, kind))]
 
 
@@ -169,10 +178,14 @@ def is_comment(line: str, column: int, language: str) -> bool:
     if LINE_COMMENT[marker].match(line):
         return True
     before = line[:column]
+    # quotes before each marker are counted once, left to right: linear even on a 2 MB line of markers
+    double = single = counted = 0
     position = before.find(marker)
     while position != -1:
-        prefix = before[:position]
-        if prefix.count('"') % 2 == 0 and prefix.count("'") % 2 == 0:
+        double += before.count('"', counted, position)
+        single += before.count("'", counted, position)
+        counted = position
+        if double % 2 == 0 and single % 2 == 0:
             if marker != "#" or position == 0 or before[position - 1] in " \t":
                 return True
         position = before.find(marker, position + 1)

@@ -8,15 +8,17 @@ counted, so the report can say what it did not look at and why.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
-import subprocess
 from stat import S_ISLNK, S_ISREG
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mlproof.errors import MlproofError
+from mlproof.errors import MlproofError, quoted
+from mlproof.paths import PATH_MAX, check_path_text, os_error_sentence
+from mlproof.repo.git import run_git
 
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 
@@ -86,14 +88,20 @@ def resolve_root(path: str | os.PathLike[str]) -> Path:
     """The scanned folder as an absolute path, or one clear sentence why it cannot be scanned."""
     if path is None or str(path).strip() == "":
         raise MlproofError("No repository path was given; pass the folder to audit.")
-    root = Path(path).expanduser()
-    if not root.exists():
-        raise MlproofError(f"The path {root} does not exist; pass an existing repository folder.")
-    if not root.is_dir():
-        raise MlproofError(f"The path {root} is a file, not a folder; pass the repository folder that contains it.")
-    if not os.access(root, os.R_OK | os.X_OK):
-        raise MlproofError(f"The folder {root} cannot be read (permission denied).")
-    return root.resolve()
+    text = os.fspath(path)
+    check_path_text(text)
+    root = Path(text).expanduser()
+    try:
+        real = Path(os.path.realpath(root, strict=True))
+        is_dir = real.is_dir()
+    except OSError as err:
+        sentence = os_error_sentence(err, text) or f"The path {quoted(text)} does not exist; pass an existing repository folder."
+        raise MlproofError(sentence) from None
+    if not is_dir:
+        raise MlproofError(f"The path {quoted(text)} is a file, not a folder; pass the repository folder that contains it.")
+    if not os.access(real, os.R_OK | os.X_OK):
+        raise MlproofError(f"The folder {quoted(text)} cannot be read (permission denied).")
+    return real
 
 
 def _skipped_dir(name: str) -> bool:
@@ -101,21 +109,14 @@ def _skipped_dir(name: str) -> bool:
 
 
 def _git_files(root: Path) -> list[str] | None:
-    """Paths from git (relative to root), or None when root is not in a work tree or git fails."""
-    try:
-        inside = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"],
-            capture_output=True, text=True, timeout=20,
-        )
-        if inside.returncode != 0 or inside.stdout.strip() != "true":
-            return None
-        listed = subprocess.run(
-            ["git", "-c", "core.quotepath=off", "-C", str(root), "ls-files", "-co", "--exclude-standard", "-z"],
-            capture_output=True, timeout=120,
-        )
-    except (OSError, subprocess.SubprocessError):
+    """Paths from git (relative to root), or None when root is not in a work tree or git fails.
+
+    Git runs with every program the repository could configure switched off (see repo/git.py)."""
+    inside = run_git(root, "rev-parse", "--is-inside-work-tree", timeout=20)
+    if inside is None or inside.returncode != 0 or inside.stdout.strip() != b"true":
         return None
-    if listed.returncode != 0:
+    listed = run_git(root, "ls-files", "-co", "--exclude-standard", "-z", timeout=120)
+    if listed is None or listed.returncode != 0:
         return None
     paths = [p for p in listed.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
     return sorted(set(paths))  # -co lists a deleted-but-tracked file once per flag; dedupe
@@ -188,7 +189,7 @@ def _walk_files(root: Path, inventory: Inventory) -> list[str]:
     """Plain walk honouring `.gitignore` files; never follows folder symlinks (no loops, no escapes)."""
     ignore = GitIgnore()
     paths: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=lambda err: inventory.skip("unreadable folder", str(err.filename))):
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=lambda err: inventory.skip("unreadable folder", _shown(str(err.filename)))):
         rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
         rel_dir = "" if rel_dir == "." else rel_dir
         if ".gitignore" in filenames:
@@ -199,7 +200,9 @@ def _walk_files(root: Path, inventory: Inventory) -> list[str]:
             full = Path(dirpath) / name
             if _skipped_dir(name):
                 inventory.skip("vendored or generated folder", rel + "/")
-            elif full.is_symlink():
+            elif len(os.fsencode(str(full))) >= PATH_MAX:
+                inventory.skip(f"path longer than {PATH_MAX} bytes", _shown(rel + "/"))
+            elif os.path.islink(full):
                 inventory.skip("symlinked folder (not followed)", rel + "/")
             elif ignore.ignored(rel, True):
                 inventory.skip("ignored by .gitignore", rel + "/")
@@ -223,46 +226,95 @@ def _inside(path: Path, root: Path) -> bool:
         return False
 
 
+def _malformed(rel: str) -> str | None:
+    """Why a listed path cannot be one of the repository's files (git's index is data too)."""
+    if "\0" in rel:
+        return "path with a NUL byte"
+    if rel.startswith("/") or any(part in ("", ".", "..") for part in rel.split("/")):
+        return "path that leaves the scanned folder"
+    return None
+
+
+class _Folders:
+    """Whether each listed folder is really where its path says: no component may be a symlink.
+
+    `pkg/x.py` from the git index, with `pkg/` since replaced by a symlink, would otherwise be read
+    from wherever the link points; the walk never follows folder links, and neither does this."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.verdicts: dict[str, str | None] = {"": None}
+
+    def problem(self, folder: str) -> str | None:
+        if folder not in self.verdicts:
+            literal = f"{self.root}/{folder}"
+            real = os.path.realpath(literal)
+            if real == literal:
+                verdict = None
+            elif real == self.root or real.startswith(self.root + "/"):
+                verdict = "inside a symlinked folder (not followed)"
+            else:
+                verdict = "inside a symlinked folder that leaves the scanned folder (not followed)"
+            self.verdicts[folder] = verdict
+        return self.verdicts[folder]
+
+
+def _shown(rel: str) -> str:
+    """A listed path as it may appear in a report: printable and bounded."""
+    return rel if rel.isprintable() and len(rel) <= 200 else quoted(rel, 200)
+
+
 def list_files(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Inventory:
-    """Every file worth reading under `path`, with skips counted by reason."""
+    """Every file worth reading under `path`, with skips counted by reason.
+
+    Every file kept lies inside the scanned folder once symlinks are resolved; its `path`
+    is that resolved location, so reading it cannot land anywhere else."""
     root = resolve_root(path)
     git_paths = _git_files(root)
     inventory = Inventory(root=root, source="git" if git_paths is not None else "walk")
     rel_paths = git_paths if git_paths is not None else _walk_files(root, inventory)
     root_text = str(root)
+    folders = _Folders(root_text)
     for rel in rel_paths:
         parts = rel.split("/")
         if any(_skipped_dir(part) for part in parts[:-1]) or GENERATED_SUBDIRS.search(rel):
-            inventory.skip("vendored or generated folder", rel)
+            inventory.skip("vendored or generated folder", _shown(rel))
             continue
+        problem = _malformed(rel) or folders.problem(rel.rpartition("/")[0])
         full = f"{root_text}/{rel}"
+        if problem is None and len(os.fsencode(full)) > PATH_MAX:
+            problem = f"path longer than {PATH_MAX} bytes"
+        if problem is not None:
+            inventory.skip(problem, _shown(rel))
+            continue
         try:
             stat = os.lstat(full)  # one system call tells symlink, regular file and size
             if S_ISLNK(stat.st_mode):
                 try:
-                    target = Path(full).resolve(strict=True)
+                    target = Path(os.path.realpath(full, strict=True))
                 except (RuntimeError, OSError):
-                    inventory.skip("broken or looping symlink", rel)
+                    inventory.skip("broken or looping symlink", _shown(rel))
                     continue
                 if not _inside(target, root):
-                    inventory.skip("symlink pointing outside the scanned folder (not followed)", rel)
+                    inventory.skip("symlink pointing outside the scanned folder (not followed)", _shown(rel))
                     continue
                 if target.is_dir():
-                    inventory.skip("symlinked folder (not followed)", rel)
+                    inventory.skip("symlinked folder (not followed)", _shown(rel))
                     continue
                 stat = target.stat()
-        except OSError:
-            inventory.skip("unreadable file", rel)
+                full = str(target)
+        except OSError as err:
+            inventory.skip("name longer than the system allows" if err.errno == errno.ENAMETOOLONG else "unreadable file", _shown(rel))
             continue
         if not S_ISREG(stat.st_mode):
             continue  # a deleted tracked file, a socket, a submodule folder
         item = RepoFile(rel, full, stat.st_size)
         suffix = item.suffix
         if suffix in BINARY_EXTENSIONS:
-            inventory.skip("binary file", rel)
+            inventory.skip("binary file", _shown(rel))
             inventory.path_only.append(item)
         elif stat.st_size > max_bytes:
-            inventory.skip(f"larger than {max_bytes // (1024 * 1024) or max_bytes} {'MiB' if max_bytes >= 1024 * 1024 else 'bytes'}", rel)
+            inventory.skip(f"larger than {max_bytes // (1024 * 1024) or max_bytes} {'MiB' if max_bytes >= 1024 * 1024 else 'bytes'}", _shown(rel))
             inventory.path_only.append(item)
         else:
             inventory.files.append(item)

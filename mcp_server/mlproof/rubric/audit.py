@@ -14,7 +14,7 @@ from typing import Callable
 from mlproof.errors import MlproofError
 from mlproof.evidence import Evidence
 from mlproof.repo.readers import UnreadableFile, file_kind, read_segments
-from mlproof.repo.redact import redact
+from mlproof.repo.redact import snippet
 from mlproof.repo.walk import DEFAULT_MAX_BYTES, list_files
 from mlproof.rubric import scoring
 from mlproof.rubric.catalog import load_catalog
@@ -135,7 +135,7 @@ def _keyword_search(result: ScanResult, query: str, limit: int) -> list[Evidence
             for number, line in enumerate(segment.text.splitlines(), start=1):
                 if needle.search(line):
                     found.append(Evidence(kind="file", path=item.rel, line=number, cell=segment.cell,
-                                          snippet=redact(line.strip()[:160]), detector=f"keyword: {query.strip()}"))
+                                          snippet=snippet(line), detector=f"keyword: {query.strip()[:80]}"))
                     if len(found) >= limit:
                         return found
     return found

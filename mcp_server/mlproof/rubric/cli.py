@@ -9,6 +9,7 @@ from pathlib import Path
 from mlproof.errors import MlproofError
 
 PROGRESS_MIN_FILES = 300  # below this a scan is too quick to need a progress bar
+MAX_FILE_SIZE_MIB = 1024  # --max-file-size above this is a typo (files are read whole)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -72,31 +73,35 @@ def _progress_reporter(quiet: bool):
 
 
 def _write(text: str, output: Path | None) -> None:
+    from mlproof.outputs import write_report
+
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
-    if not output.parent.exists():
-        raise MlproofError(f"The folder {output.parent} for --output does not exist.")
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as err:
-        raise MlproofError(f"Cannot write the report to {output}: {err.strerror or err}.") from None
+    write_report(text, output)
 
 
 def run_audit_command(args: argparse.Namespace) -> int:
+    import math
+
+    from mlproof.errors import quoted
+    from mlproof.outputs import redact_model
     from mlproof.rubric.audit import run_audit
     from mlproof.rubric.report import render_brief, render_json, render_markdown
     from mlproof.rubric.sarif import render_sarif
 
-    if args.fail_under is not None and not 0 <= args.fail_under <= 10:
+    if args.fail_under is not None and not 0 <= args.fail_under <= 10:  # also refuses nan
         raise MlproofError("--fail-under takes a score between 0 and 10.")
-    if args.max_file_size <= 0:
-        raise MlproofError("--max-file-size must be a positive number of MiB.")
+    if not math.isfinite(args.max_file_size) or not 0 < args.max_file_size <= MAX_FILE_SIZE_MIB:
+        raise MlproofError(f"--max-file-size must be a number of MiB between 0 and {MAX_FILE_SIZE_MIB}.")
+    if args.output is not None and args.output.is_dir():
+        raise MlproofError(f"--output {quoted(str(args.output))} is a folder; give a file name.")
     progress, stop = _progress_reporter(args.quiet)
     try:
-        report = run_audit(args.path, only=args.only, progress=progress, max_bytes=int(args.max_file_size * 1024 * 1024))
+        report = run_audit(args.path, only=args.only, progress=progress, max_bytes=max(1, int(args.max_file_size * 1024 * 1024)))
     finally:
         stop()
+    report = redact_model(report)  # the last step before any format renders it
     if args.format == "summary":
         from mlproof.rubric.summary import audit_summary
 

@@ -14,9 +14,9 @@ from typing import Callable
 
 from mlproof.evidence import Evidence, Link
 from mlproof.model.kind import decide_kind
-from mlproof.repo.redact import redact
+from mlproof.repo.redact import redact, safe_fragment, snippet
 from mlproof.rubric.catalog import Check
-from mlproof.rubric.engine import FACTS, TEST_PATH, Hit, ScanResult
+from mlproof.rubric.engine import FACTS, SNIPPET_CHARS, TEST_PATH, Hit, ScanResult
 from mlproof.rubric.models import CheckResult
 
 MAX_EVIDENCE = 5
@@ -58,9 +58,11 @@ def repo_facts(scan: ScanResult) -> RepoFacts:
 
 
 def to_evidence(hit: Hit) -> Evidence:
-    detector = f"{hit.check}/{hit.role}: {hit.matched}" if hit.check != FACTS else f"fact/{hit.role}: {hit.matched}"
-    chain = [Link(path=link.path, line=link.line, snippet=redact(link.snippet), relation=link.relation) for link in hit.chain]
-    return Evidence(kind="file", path=hit.path, line=hit.line, cell=hit.cell, snippet=redact(hit.snippet),
+    matched = safe_fragment(hit.matched, hit.snippet)
+    detector = f"{hit.check}/{hit.role}: {matched}" if hit.check != FACTS else f"fact/{hit.role}: {matched}"
+    chain = [Link(path=link.path, line=link.line, snippet=snippet(link.snippet, SNIPPET_CHARS), relation=link.relation)
+             for link in hit.chain]
+    return Evidence(kind="file", path=hit.path, line=hit.line, cell=hit.cell, snippet=snippet(hit.snippet, SNIPPET_CHARS),
                     detector=redact(detector), context=hit.context, statement=hit.statement or None, chain=chain)
 
 
@@ -84,7 +86,10 @@ def _where(hit: Hit) -> str:
 
 
 def _result(check: Check, status: str, why: str, hits: list[Hit]) -> CheckResult:
-    return CheckResult(id=check.id, pillar=check.pillar, title=check.title, status=status, why=why, fix=check.fix,
+    for hit in hits:  # `why` quotes matched text: show it only as masked as the evidence shows it
+        if hit.matched and hit.matched in why:
+            why = why.replace(hit.matched, safe_fragment(hit.matched, hit.snippet))
+    return CheckResult(id=check.id, pillar=check.pillar, title=check.title, status=status, why=redact(why), fix=check.fix,
                        weight=check.weight, ml_test_score=check.ml_test_score, evidence=[to_evidence(h) for h in hits])
 
 
@@ -128,7 +133,7 @@ def rule_dependency_pinning(check: Check, hits: list[Hit], scan: ScanResult) -> 
     pinned = sum(len(d.pinned) for d in declared)
     total = sum(d.total for d in declared)
     def line_hits(pairs, path, level):
-        return [Hit(check.id, "declaration", level, "deps", path, line, None, text[:160], text.split()[0][:60]) for line, text in pairs]
+        return [Hit(check.id, "declaration", level, "deps", path, line, None, text, text.split()[0][:60]) for line, text in pairs]
     examples: list[Hit] = []
     for dep in declared:
         examples += line_hits(dep.unpinned[:2], dep.path, "partial") + line_hits(dep.pinned[:1], dep.path, "pass")

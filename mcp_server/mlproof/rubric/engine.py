@@ -25,9 +25,9 @@ from mlproof.model.code import CodeFacts, ParseFailure, notebook_cell_source, pa
 from mlproof.model.statements import DocContext, classify
 from mlproof.repo import readers
 from mlproof.repo.readers import CI, CODE, CONFIG, DEPS, DOCKER, DOCS, Segment, UnreadableFile
-from mlproof.repo.redact import find_secrets
+from mlproof.repo.redact import SECRET_ANCHORS, SNIPPET_WINDOW, find_secrets
 from mlproof.repo.walk import Inventory, RepoFile
-from mlproof.rubric.anchors import anchors, split_alternatives
+from mlproof.rubric.anchors import _outside_classes, anchors, split_alternatives
 from mlproof.rubric.catalog import Catalog, Signal, load_catalog
 from mlproof.rubric.pinning import DependencyFile, inspect_dependencies
 from mlproof.rubric.structural import StructuralIndex, alternatives, glob_regex
@@ -37,6 +37,7 @@ CAPPED_CONTEXTS = {"docs", "comment", "deps"}  # they name a practice; they do n
 MAX_HITS_PER_BUCKET = 25  # evidence kept per (check, role, level, context); reports show at most 5 per check
 SNIPPET_CHARS = 160
 REBUILD_AFTER = 4  # signals exhausted in a file kind before its automaton is rebuilt without their anchors
+GAP_LIMIT = 256  # widest stretch one `.*` / `.+` of a signal may span (see _linear_time)
 PARALLEL_MIN_FILES = 4000  # below this, starting worker processes costs more than it saves
 WARMUP_FILES = 3000  # scanned serially before the workers fork, so they start with saturated evidence
 FACTS = "_facts"
@@ -253,7 +254,7 @@ class SignalTable:
     def _add_branches(self, signal: CompiledSignal, kinds: set[str], flags: int, anchor_ids) -> None:
         for alternative in split_alternatives(signal.pattern):
             branch_id = len(self.branches)
-            self.branches.append(Branch(signal, re.compile(alternative, flags)))
+            self.branches.append(Branch(signal, re.compile(_linear_time(alternative), flags)))
             found = anchors(alternative)
             for kind in kinds:
                 if found is None:
@@ -265,12 +266,6 @@ class SignalTable:
     def content_patterns(self) -> list[str]:
         """Every distinct content pattern (the benchmark hands these to ripgrep)."""
         return [signal.pattern for signal in self.content_signals]
-
-
-# Lower-case literals that start a look at a line for credentials (see repo/redact.py).
-SECRET_ANCHORS = ("akia", "asia", "agpa", "aida", "aroa", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox",
-                  "sk-", "aiza", "private key", "eyj", "password", "passwd", "pwd", "secret", "token", "api_key",
-                  "api-key", "apikey", "access_key", "access-key", "accesskey", "://")
 
 
 def _possible_buckets(signal: CompiledSignal, kind: str) -> tuple | None:
@@ -298,6 +293,21 @@ def _globs(spec: str | None) -> re.Pattern[str] | None:
     if not spec:
         return None
     return re.compile("|".join(glob_regex(part).pattern for part in alternatives(spec)))
+
+
+def _linear_time(pattern: str) -> str:
+    """`pattern` with every unbounded `.*` / `.+` capped at GAP_LIMIT characters.
+
+    `A.*B` tried at each of the n occurrences of A on a line without B scans to the end of the
+    line each time: n^2 steps, hours for a 1 MB minified line. Capped, each try costs at most
+    GAP_LIMIT steps, so a search is linear in the line length; on lines shorter than the cap
+    (nearly every line of source) the pattern matches exactly what it matched before."""
+    out, last = [], 0
+    for index, char in _outside_classes(pattern):
+        if char == "." and pattern[index + 1:index + 2] in ("*", "+"):
+            out.append(pattern[last:index] + (".{0,%d}" if pattern[index + 1] == "*" else ".{1,%d}") % GAP_LIMIT)
+            last = index + 2
+    return "".join(out) + pattern[last:]
 
 
 def _automaton(anchor_ids: dict[str, list], raw: bool = False):
@@ -329,11 +339,8 @@ def signal_table() -> SignalTable:
 
 
 def _snippet(line: str) -> str:
-    """The stripped, shortened line. Raw: `detectors.to_evidence` redacts it on the way out."""
-    text = line.strip()
-    if len(text) > SNIPPET_CHARS:
-        text = text[: SNIPPET_CHARS - 1] + "…"
-    return text
+    """The stripped line, raw: `detectors.to_evidence` masks credentials, then cuts it to SNIPPET_CHARS."""
+    return line.strip()[:SNIPPET_WINDOW]
 
 
 def _lowered(text: str) -> str:
@@ -355,11 +362,17 @@ def _candidates(automaton, text: str, dead: frozenset = frozenset(), lower: str 
     found: dict[int, set[int]] = defaultdict(set)
     if not len(automaton):
         return found
+    line_start, seen_to = 0, 0
     for end, (ids, needs) in automaton.iter(lower):
         if needs and structural is not None:
             structural.update(needs)
         if ids and ids not in dead:
-            found[lower.rfind("\n", 0, end) + 1].update(ids)
+            # ends come in order: look for a newline only since the last anchor (linear on a 2 MB line)
+            newline = lower.rfind("\n", seen_to, end)
+            if newline >= 0:
+                line_start = newline + 1
+            seen_to = end
+            found[line_start].update(ids)
     return found
 
 

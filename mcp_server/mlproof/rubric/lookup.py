@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from mlproof.errors import MlproofError
+from mlproof.errors import MlproofError, quoted
 from mlproof.evidence import Evidence
 
 
@@ -50,8 +50,8 @@ def evidence_search(path: str | Path, query: str) -> EvidenceFound:
         raise MlproofError("The query is empty; give a check id or a practice keyword.")
     root = Path(path).expanduser()
     hits = find_evidence(str(root), query)
-    summary = (f"Found {len(hits)} piece(s) of evidence for {query!r} in {root}." if hits
-               else f"No evidence for {query!r} was found in {root}.")
+    summary = (f"Found {len(hits)} piece(s) of evidence for {quoted(query)} in {root}." if hits
+               else f"No evidence for {quoted(query)} was found in {root}.")
     return EvidenceFound(path=str(root), query=query, found=bool(hits), summary=summary, evidence=hits)
 
 

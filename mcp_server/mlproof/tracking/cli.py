@@ -16,10 +16,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _emit(result, fmt: str) -> None:
+    """Print a result with every string masked (params and tags by their key, too)."""
+    from mlproof.outputs import redact_data, redact_model
+
     if fmt == "json":
-        print(json.dumps(result.model_dump(mode="json"), indent=2))
+        print(json.dumps(redact_data(result.model_dump(mode="json")), indent=2))
     else:
-        print(result.to_markdown())
+        print(redact_model(result).to_markdown())
 
 
 def _quiet_mlflow() -> None:

@@ -161,6 +161,7 @@ class RunFacts(BaseModel):
     datasets: list[DatasetFacts] = Field(default_factory=list)
     artifacts: list[ArtifactFacts] = Field(default_factory=list)
     artifacts_truncated: bool = False
+    artifacts_note: str | None = Field(None, description="Why the artifacts were not listed, when they were not.")
     logged_models: list[LoggedModelFacts] = Field(default_factory=list)
 
     def metric(self, key: str) -> MetricFacts | None:
@@ -184,6 +185,8 @@ class RunFacts(BaseModel):
             out += ["", f"**Logged model** {lm.model_id} ({lm.name}, flavors {', '.join(lm.flavors) or '?'}): signature {sig}, input example {'present' if lm.has_input_example else 'missing'}"]
         if self.artifacts:
             out += ["", "**Artifacts**: " + ", ".join(a.path + ("/" if a.is_dir else "") for a in self.artifacts) + (" …" if self.artifacts_truncated else "")]
+        elif self.artifacts_note:
+            out += ["", f"**Artifacts**: {self.artifacts_note}"]
         return "\n".join(out)
 
 

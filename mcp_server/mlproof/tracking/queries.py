@@ -254,28 +254,59 @@ def _dataset_facts(run) -> list[DatasetFacts]:
     return facts
 
 
-def _list_artifacts(client, run_id: str, limit: int) -> tuple[list[ArtifactFacts], bool]:
-    """Breadth-first artifact listing, bounded by `limit` entries."""
+def _list_artifacts(client, store, run, limit: int) -> tuple[list[ArtifactFacts], bool, str | None]:
+    """Breadth-first artifact listing, bounded by `limit` entries, where the artifact policy allows it."""
+    from mlproof.tracking.artifacts import list_local, locate
+
+    access = locate(run.info.artifact_uri, store, client)
+    if access.refused:
+        return [], False, f"artifacts not listed: {access.refused}"
+    if access.local is not None:
+        entries, truncated = list_local(access.local, limit)
+        return [ArtifactFacts(path=path, is_dir=is_dir, file_size=size) for path, is_dir, size in entries], truncated, None
     found: list[ArtifactFacts] = []
     queue: list[str | None] = [None]
     while queue:
-        for info in client.list_artifacts(run_id, queue.pop(0)):
+        for info in client.list_artifacts(run.info.run_id, queue.pop(0)):
             if len(found) >= limit:
-                return found, True
+                return found, True, None
             found.append(ArtifactFacts(path=info.path, is_dir=info.is_dir, file_size=info.file_size))
             if info.is_dir:
                 queue.append(info.path)
-    return found, False
+    return found, False, None
 
 
-def read_mlmodel(uri: str, model_dir_uri: str) -> tuple[SignatureFacts | None, bool, list[str], str | None]:
-    """Signature, input-example presence and flavors from a model's MLmodel file."""
-    import mlflow.artifacts
+MAX_MLMODEL_BYTES = 1 << 20  # an MLmodel file is a few KB of YAML
+
+
+def read_mlmodel(uri: str, model_dir_uri: str, client=None) -> tuple[SignatureFacts | None, bool, list[str], str | None]:
+    """Signature, input-example presence and flavors from a model's MLmodel file.
+
+    The location comes from a store record, so it is read only where tracking/artifacts.py
+    allows: a local file inside the allowed folders (read directly), or a download the
+    store's kind permits. Anything else is the problem returned, never read."""
     from mlflow.models import Model
 
+    from mlproof.tracking.artifacts import join, locate
+    from mlproof.tracking.uris import parse_tracking_uri
+
+    store = parse_tracking_uri(uri)
+    access = locate(model_dir_uri, store, client)
+    if access.local is not None:
+        access = locate(str(access.local / "MLmodel"), store)  # the file itself may be a link elsewhere
+    if access.refused:
+        return None, False, [], f"not read: {access.refused}"
     with tempfile.TemporaryDirectory(prefix="mlproof-mlmodel-") as tmp:
         try:
-            local = mlflow.artifacts.download_artifacts(artifact_uri=model_dir_uri.rstrip("/") + "/MLmodel", dst_path=tmp, tracking_uri=uri, registry_uri=uri)
+            if access.local is not None:
+                if access.local.stat().st_size > MAX_MLMODEL_BYTES:
+                    return None, False, [], "not read: the MLmodel file is larger than 1 MiB"
+                local = access.local
+            else:
+                import mlflow.artifacts
+
+                local = mlflow.artifacts.download_artifacts(artifact_uri=join(access.remote, "MLmodel"), dst_path=tmp,
+                                                            tracking_uri=store.uri, registry_uri=store.uri)
             model = Model.load(Path(local))
         except Exception as err:  # a missing or unreadable MLmodel is a fact to report, not a crash
             return None, False, [], f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"[:200]
@@ -294,7 +325,7 @@ def read_mlmodel(uri: str, model_dir_uri: str) -> tuple[SignatureFacts | None, b
 
 def logged_model_facts(client, uri: str, model_id: str) -> LoggedModelFacts:
     lm = client.get_logged_model(model_id)
-    signature, has_example, flavors, problem = read_mlmodel(uri, lm.artifact_location)
+    signature, has_example, flavors, problem = read_mlmodel(uri, lm.artifact_location, client)
     return LoggedModelFacts(model_id=lm.model_id, name=lm.name, source_run_id=lm.source_run_id, artifact_location=lm.artifact_location,
                             model_type=lm.model_type, status=str(lm.status), flavors=flavors, signature=signature,
                             has_input_example=has_example, metadata_error=problem)
@@ -310,16 +341,18 @@ def _logged_model_ids(client, run) -> list[str]:
 
 
 def run_facts(client, uri: str, run_id: str, *, history: bool = True, max_artifacts: int = 200, models: bool = True) -> RunFacts:
+    from mlproof.tracking.uris import parse_tracking_uri
+
     run = client.get_run(run_id)
     metrics = [_metric_facts(client, run_id, k, float(v), history) for k, v in sorted(run.data.metrics.items())]
-    artifacts, truncated = _list_artifacts(client, run_id, max_artifacts) if max_artifacts > 0 else ([], False)
+    artifacts, truncated, note = _list_artifacts(client, parse_tracking_uri(uri), run, max_artifacts) if max_artifacts > 0 else ([], False, None)
     logged = [logged_model_facts(client, uri, mid) for mid in _logged_model_ids(client, run)] if models else []
     return RunFacts(
         tracking_uri=uri, run_id=run.info.run_id, run_name=run.info.run_name, experiment_id=run.info.experiment_id,
         status=run.info.status, start_time=run.info.start_time, end_time=run.info.end_time, user_id=run.info.user_id,
         artifact_uri=run.info.artifact_uri, lifecycle_stage=run.info.lifecycle_stage, params=dict(run.data.params),
         metrics=metrics, tags=dict(run.data.tags), git_commit=run.data.tags.get(GIT_COMMIT_TAG),
-        datasets=_dataset_facts(run), artifacts=artifacts, artifacts_truncated=truncated, logged_models=logged,
+        datasets=_dataset_facts(run), artifacts=artifacts, artifacts_truncated=truncated, artifacts_note=note, logged_models=logged,
     )
 
 

@@ -146,7 +146,7 @@ def version_model_facts(client, uri: str, mv: ModelVersionFacts) -> tuple[Logged
         except Exception as err:
             return None, f"logged model {model_id} could not be read ({type(err).__name__})"
     if mv.source:
-        signature, has_example, flavors, problem = read_mlmodel(uri, mv.source)
+        signature, has_example, flavors, problem = read_mlmodel(uri, mv.source, client)
         if problem:
             return None, f"no readable MLmodel at {mv.source} ({problem})"  # mv.source is already masked
         return LoggedModelFacts(model_id="", name=mv.source, source_run_id=mv.run_id, artifact_location=mv.source,
@@ -217,7 +217,7 @@ def set_alias(name: str, alias: str, version: str, tracking_uri: str | None = No
     uri = resolve_tracking_uri(tracking_uri)
     from mlflow.exceptions import MlflowException
 
-    with open_client(uri) as client:
+    with open_client(uri, write=True) as client:
         rm = _registered_model(client, name)
         try:
             client.get_model_version(name, str(version))

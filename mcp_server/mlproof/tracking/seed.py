@@ -15,7 +15,6 @@ alias) so that registry hygiene has something true to report.
 from __future__ import annotations
 
 import contextlib
-import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,11 +75,12 @@ class SeedSummary(BaseModel):
 
 def current_git_commit(repo: Path = PROJECT_ROOT) -> str | None:
     """HEAD of the given checkout, or None when it is not a git repository."""
-    try:
-        out = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
+    from mlproof.repo.git import run_git
+
+    out = run_git(repo, "rev-parse", "HEAD", timeout=10)
+    if out is None:
         return None
-    commit = out.stdout.strip()
+    commit = out.stdout.decode("ascii", "replace").strip()
     return commit if out.returncode == 0 and len(commit) == 40 else None
 
 
@@ -341,7 +341,7 @@ def seed_demo_store(
         legacy_run = _log_legacy_run(data)
         step()
 
-        with open_client(uri) as client:
+        with open_client(uri, write=True) as client:
             client.create_registered_model(
                 DEMO_MODEL,
                 description=f"Binary classifier trained on {data.source} (mlproof demo). Promoted through aliases: @champion serves, @challenger waits.",

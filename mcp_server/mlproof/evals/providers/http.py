@@ -18,6 +18,10 @@ class EpisodeError(Exception):
     """A provider failure that spoils one episode but not the whole eval (recorded in the transcript)."""
 
 
+class ProviderUnreachable(EpisodeError):
+    """The provider could not be reached at all; when that happens before any answer, nothing can be measured."""
+
+
 def require_env(name: str, provider: str) -> str:
     value = os.environ.get(name, "").strip()
     if not value:
@@ -33,7 +37,7 @@ async def post_json(client: httpx.AsyncClient, url: str, headers: dict[str, str]
             response = await client.post(url, headers=headers, json=body)
         except httpx.HTTPError as err:
             if attempt == MAX_ATTEMPTS:
-                raise EpisodeError(f"{provider} at {url} could not be reached ({type(err).__name__}).") from err
+                raise ProviderUnreachable(f"{provider} at {url} could not be reached ({type(err).__name__}).") from err
         else:
             if response.status_code < 300:
                 try:

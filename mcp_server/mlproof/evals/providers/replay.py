@@ -40,7 +40,10 @@ def save_transcript(transcript: Transcript, directory: Path, epoch: int) -> Path
     """Write a transcript in the replay format (used by --record)."""
     target = directory / transcript.scenario / f"{transcript.condition}.{epoch}.yaml"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(yaml.safe_dump(transcript.model_dump(mode="json"), sort_keys=False, allow_unicode=True), encoding="utf-8")
+    from mlproof.outputs import redact_data
+
+    data = redact_data(transcript.model_dump(mode="json"))  # a recorded answer may quote a credential
+    target.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return target
 
 
