@@ -280,7 +280,8 @@ class TrickleServer:
         self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
         self.every = every
         self.stop = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.threads = [threading.Thread(target=self._accept, daemon=True)]
+        self.threads[0].start()
 
     def _accept(self) -> None:
         while not self.stop.is_set():
@@ -288,7 +289,9 @@ class TrickleServer:
                 conn, _ = self.listener.accept()
             except OSError:
                 return
-            threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
+            worker = threading.Thread(target=self._trickle, args=(conn,), daemon=True)
+            self.threads.append(worker)
+            worker.start()
 
     def _trickle(self, conn) -> None:
         reply = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Slow: " + b"a" * 200
@@ -302,8 +305,14 @@ class TrickleServer:
                     return
 
     def close(self) -> None:
+        """Stop and join every thread: a test that follows must not see them (the audit scans serially
+        while other threads run)."""
         self.stop.set()
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
         self.listener.close()
+        for thread in self.threads:
+            thread.join(timeout=10)
 
 
 # ----------------------------------------------------------------------------- stores

@@ -145,6 +145,9 @@ def test_parallel_scan_gives_the_same_report_as_a_serial_scan(tmp_path, monkeypa
     serial = run_audit(tmp_path)
     monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 10)
     monkeypatch.setenv("MLPROOF_SCAN_WORKERS", "2")
+    # servers other test modules share for the session (daemon threads) would send the engine to its
+    # serial path, which is right for the MCP server but not what this test is about
+    monkeypatch.setattr(engine.threading, "active_count", lambda: 1)
     used = []
     real = engine._scan_parallel
     monkeypatch.setattr(engine, "_scan_parallel", lambda *a: used.append(real(*a)) or used[-1])
