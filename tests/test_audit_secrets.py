@@ -106,3 +106,18 @@ def test_find_evidence_snippets_are_redacted(tmp_path):
     evidence = find_evidence(tmp_path, "dev.experiment_tracking")
     assert evidence and evidence[0].path == "train.py"
     assert AWS not in evidence[0].snippet
+
+
+@pytest.mark.parametrize("line, secret", [
+    ("gcloud run deploy api --set-secrets=API_KEY=api-key:latest --secret=db-password", False),
+    ("gcloud secrets versions access latest --secret=db-password", False),
+    ("gcloud run services update api --update-secrets=TOKEN=hf-token:2,DB=db-pass:latest", False),
+    # near misses: the same flags carrying a value that is no secret's name
+    ("deploy --secret=Xy7qP2mK9vL4wR8t", True),
+    ("deploy --secret=xk29dkw02kdl", True),
+    ("mysql --password=db-password-9 db", True),
+])
+def test_a_flag_naming_a_managed_secret_is_no_hard_coded_secret(line, secret):
+    from mlproof.repo.redact import find_secrets
+
+    assert bool(find_secrets(line)) is secret

@@ -379,6 +379,11 @@ _TEST_DOUBLE_VALUE = re.compile(r"(?i)^(?:test|testing|mock|fake|dummy)[_\-]")
 # Names that point at a secret kept elsewhere (secrets_manager_name, token_url, secret_arn): their values
 # are names, ids or places, not credentials. Again only for findings; redact() still masks them.
 _POINTER_NAME = re.compile(r"(?i)[_\-](?:names?|ids?|arns?|manager|path|file|url|uri|env|var|key_?name|ref)[\"']?\]?\s*(?:=|:|:=|=>)\s*$")
+# `--secret=db-password`, `--set-secrets=API_KEY=api-key:latest`: a flag that names a secret held by a secret
+# manager (gcloud, Cloud Run, Cloud Build). The value is the secret's name and version, not the secret.
+_SECRET_NAME_FLAG = re.compile(r"(?i)(?:^|\s)--(?:(?:set|update)-)?secrets?(?:-name|-id)?=\s*$")
+_SECRET_NAME = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+(?::(?:latest|\d+))?$"
+                          r"|^(?:[A-Za-z_]\w*=[\w./-]+:(?:latest|\d+),?)+$")
 _WEAK_PASSWORDS_OK = {"password", "secret", "token", "test", "none", "null", ""}
 MAX_SCANNED_LINE = 4096  # characters of a line find_secrets reads (a credential sits near where its line starts)
 
@@ -410,7 +415,8 @@ def find_secrets(text: str, *, include_assignments: bool = True) -> list[SecretH
         for found in _assignments(line):
             value = found.value
             if (len(value) < 6 or found.expression or _is_reference(value, quoted=found.quoted) or _EXAMPLE_VALUE.search(value)
-                    or _TEST_DOUBLE_VALUE.match(value) or _POINTER_NAME.search(found.prefix)):
+                    or _TEST_DOUBLE_VALUE.match(value) or _POINTER_NAME.search(found.prefix)
+                    or (_SECRET_NAME_FLAG.search(found.prefix) and _SECRET_NAME.match(value))):
                 continue
             if value.lower() in _WEAK_PASSWORDS_OK:
                 continue
