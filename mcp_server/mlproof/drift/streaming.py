@@ -267,21 +267,26 @@ def _batch_count(source: BatchSource) -> int:
 
 
 def _decide_type(plan: ColumnPlan, tallies) -> tuple[str, str, str]:
+    ref_categories: CategoryTally | None = tallies["reference"]["categories"].get(plan.name)
+    if ref_categories is None:
+        return decide_type(plan, 0, 0, False)
+    return decide_type(plan, len(ref_categories.counts), ref_categories.size, ref_categories.overflow)
+
+
+def decide_type(plan: ColumnPlan, distinct: int, present: int, overflow: bool) -> tuple[str, str, str]:
+    """(type, source, reason) from the reference's distinct and non-missing counts (Evidently's rules)."""
     if plan.type_override is not None:
         return plan.type_override, "override", "set by the caller"
     family = type_family(plan.reference_type)
     if family == "float":
         return "numerical", "inferred", "float column"
-    ref_categories: CategoryTally = tallies["reference"]["categories"][plan.name]
-    distinct = len(ref_categories.counts)
     if family == "integer":
-        if not ref_categories.overflow and distinct <= INTEGER_CATEGORICAL_MAX_DISTINCT:
+        if not overflow and distinct <= INTEGER_CATEGORICAL_MAX_DISTINCT:
             return "categorical", "inferred", f"integer column with {distinct} distinct values (<= {INTEGER_CATEGORICAL_MAX_DISTINCT})"
         return "numerical", "inferred", "integer column with more than 10 distinct values"
     if family == "boolean":
         return "categorical", "inferred", "boolean column"
-    present = ref_categories.size
-    if ref_categories.overflow:
+    if overflow:
         return "text", "inferred", f"string column with more than {CATEGORY_TRACK_MAX} distinct values"
     if distinct > TEXT_DISTINCT_SHARE * present:
         return "text", "inferred", f"string column with {distinct} distinct values in {present} (more than half): free text"
