@@ -64,7 +64,8 @@ def _quiet_python_loggers() -> None:
 def get_session(master: str | None = None):
     """The active SparkSession (when it fits `master`), else a new one on `master` (default local[*])."""
     sql = import_pyspark()
-    active = sql.SparkSession.getActiveSession()
+    # The JVM's active session is per thread; the one started here serves every thread (the MCP server's workers).
+    active = sql.SparkSession.getActiveSession() or (_started[0] if _started and not _stopped(_started[0]) else None)
     if active is not None:
         running = active.sparkContext.master
         if master is None or master == running:
@@ -81,12 +82,20 @@ def get_session(master: str | None = None):
                          "spark.sql.shuffle.partitions": str(LOCAL_SHUFFLE_PARTITIONS)})
     try:
         session = _start(sql, master, settings)
+        _started[:] = [session]
     except Exception as err:  # the JVM did not start: Java broken, ports refused, bad configuration
         raise MlproofError(f"Spark could not start on {_shown(master)} ({short_error(err)}); see {spark_log_path()}.") from None
     session.sparkContext.setLogLevel("ERROR")
     if not local:
         check_runs_a_job(session, master)
     return session
+
+
+_started: list = []  # the session get_session started, reused while it runs
+
+
+def _stopped(session) -> bool:
+    return session.sparkContext._jsc is None
 
 
 def check_java() -> None:

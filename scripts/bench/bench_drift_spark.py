@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Drift on Spark: mlproof's Spark engine (local mode, 1 and 2 cores) vs its local streaming engine, same data, same run.
+
+Cases: 5M and 50M rows x 20 columns (16 numerical, 4 categorical; every 4th numerical and every 3rd
+categorical column drifts), the Parquet files of bench_drift.py's generator, cached in
+bench-results/drift-data/. Each run is its own subprocess. The streaming engine is forced
+(exact_max_rows=1) and runs on one core; Spark runs with local[1] and local[2]. Times exclude
+interpreter start-up and, for Spark, the JVM start (reported apart). Throughput is rows of both
+datasets per second per core. Decisions of the two engines are compared column by column.
+
+Writes bench-results/drift-spark.json and bench-results/drift-spark.svg (time against rows and cores).
+
+Usage: .venv/bin/python scripts/bench/bench_drift_spark.py [--rows 5000000,50000000] [--cores 1,2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_drift import DATA, RESULTS, make_dataset  # noqa: E402  (the same generator as the local benchmark)
+
+N_NUM, N_CAT = 16, 4
+
+
+def worker_streaming(ref: str, cur: str) -> dict:
+    import pyarrow.parquet  # noqa: F401  (imports outside the timed region)
+    import scipy.stats  # noqa: F401
+
+    from mlproof.drift import drift_report
+
+    start = time.perf_counter()
+    report = drift_report(ref, cur, exact_max_rows=1)
+    return _summary(report, time.perf_counter() - start)
+
+
+def worker_spark(ref: str, cur: str, cores: str) -> dict:
+    from mlproof.drift import drift_report
+    from mlproof.drift.spark_session import get_session
+
+    start = time.perf_counter()
+    session = get_session(f"local[{cores}]")
+    session.range(1).count()  # the JVM and the first job's class loading, timed apart
+    startup = time.perf_counter() - start
+    start = time.perf_counter()
+    report = drift_report(ref, cur, engine="spark")
+    result = _summary(report, time.perf_counter() - start)
+    result["jvm_start_seconds"] = startup
+    return result
+
+
+def _summary(report, seconds: float) -> dict:
+    import resource
+
+    return {
+        "seconds": seconds,
+        "engine": report.engine,
+        "peak_mib_python": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "columns": {c.column: {"method": c.method, "statistic": c.statistic, "drifted": c.drifted,
+                               "bounds": [c.approximation.statistic_low, c.approximation.statistic_high] if c.approximation else None}
+                    for c in report.columns},
+    }
+
+
+WORKERS = {"streaming": worker_streaming, "spark": worker_spark}
+
+
+def run_worker(kind: str, *args: str, timeout: float = 7200) -> dict:
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, *args]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=dict(os.environ, PYTHONWARNINGS="ignore"))
+    except subprocess.TimeoutExpired:
+        return {"timeout": timeout}
+    if done.returncode != 0:
+        return {"error": (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def agreement(a: dict, b: dict) -> str:
+    same = sum(1 for name, col in a["columns"].items() if b["columns"].get(name, {}).get("drifted") == col["drifted"])
+    return f"{same}/{len(a['columns'])}"
+
+
+def write_chart(cases: list[dict], path: Path) -> None:
+    """Grouped bars: seconds per engine/cores for each row count (an SVG with no scripts)."""
+    series = [("streaming, 1 core", "#888888"), ("spark local[1]", "#4c78a8"), ("spark local[2]", "#f58518")]
+    width, height, left, bottom, top = 640, 360, 70, 50, 40
+    seconds = [r["seconds"] for c in cases for r in c["runs"].values() if "seconds" in r]
+    if not seconds:
+        return
+    scale = (height - bottom - top) / max(seconds)
+    group = (width - left - 20) / max(1, len(cases))
+    bar = group / (len(series) + 1)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
+             f'<text x="{left}" y="20" font-size="14">mlproof drift, 20 columns: seconds (lower is better)</text>',
+             f'<line x1="{left}" y1="{height - bottom}" x2="{width - 10}" y2="{height - bottom}" stroke="#333"/>']
+    for gi, case in enumerate(cases):
+        x0 = left + gi * group
+        parts.append(f'<text x="{x0 + group / 2 - 30}" y="{height - bottom + 20}">{case["rows"] / 1e6:g}M rows</text>')
+        for si, (name, color) in enumerate(series):
+            run = case["runs"].get(name, {})
+            if "seconds" not in run:
+                continue
+            h = run["seconds"] * scale
+            x = x0 + (si + 0.5) * bar
+            parts.append(f'<rect x="{x:.1f}" y="{height - bottom - h:.1f}" width="{bar * 0.9:.1f}" height="{h:.1f}" fill="{color}"/>')
+            parts.append(f'<text x="{x:.1f}" y="{height - bottom - h - 4:.1f}" font-size="10">{run["seconds"]:.0f}s</text>')
+    for si, (name, color) in enumerate(series):
+        parts.append(f'<rect x="{left + si * 170}" y="{height - 18}" width="10" height="10" fill="{color}"/>'
+                     f'<text x="{left + si * 170 + 14}" y="{height - 9}">{name}</text>')
+    parts.append("</svg>")
+    path.write_text("\n".join(parts))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--rows", default=os.environ.get("MLPROOF_BENCH_SPARK_ROWS", "5000000,50000000"))
+    parser.add_argument("--cores", default="1,2")
+    parser.add_argument("--skip-streaming", action="store_true")
+    args = parser.parse_args()
+    if args.worker:
+        kind, *rest = args.worker
+        print(json.dumps(WORKERS[kind](*rest), default=float))
+        return 0
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / "drift-spark.json"
+    previous = {c["rows"]: c for c in json.loads(out.read_text()).get("cases", [])} if out.exists() else {}
+    for rows in [int(r) for r in args.rows.split(",")]:
+        name = f"spark-{rows // 1_000_000}M"
+        ref, cur = DATA / f"{name}-reference.parquet", DATA / f"{name}-current.parquet"
+        print(f"[{name}] data: {rows:,} rows x {N_NUM + N_CAT} columns per file (cached in {DATA}) ...", file=sys.stderr)
+        make_dataset(ref, rows, N_NUM, N_CAT, seed=5, drifted=False)
+        make_dataset(cur, rows, N_NUM, N_CAT, seed=6, drifted=True)
+        case = previous.get(rows, {"case": name, "rows": rows, "runs": {}})
+        if not args.skip_streaming:
+            print(f"[{name}] local streaming engine ...", file=sys.stderr)
+            case["runs"]["streaming, 1 core"] = dict(run_worker("streaming", str(ref), str(cur)), cores=1)
+        for cores in [int(c) for c in args.cores.split(",")]:
+            print(f"[{name}] spark local[{cores}] ...", file=sys.stderr)
+            case["runs"][f"spark local[{cores}]"] = dict(run_worker("spark", str(ref), str(cur), str(cores)), cores=cores)
+        for run in case["runs"].values():
+            if "seconds" in run:
+                run["rows_per_s_per_core"] = 2 * rows / run["seconds"] / run["cores"]
+        base = case["runs"].get("streaming, 1 core", {})
+        for key, run in case["runs"].items():
+            if key.startswith("spark") and "columns" in run and "columns" in base:
+                run["decisions_agree_with_streaming"] = agreement(base, run)
+        previous[rows] = case
+    cases = [previous[r] for r in sorted(previous)]
+    for case in cases:
+        for run in case["runs"].values():
+            run.pop("columns", None)
+    print(f"\n{'case':<12} {'engine':<20} {'seconds':>8} {'JVM s':>6} {'rows/s/core':>12} {'agree':>6}")
+    for case in cases:
+        for key, run in case["runs"].items():
+            seconds = f"{run['seconds']:.1f}" if "seconds" in run else run.get("error", "timeout")[:20]
+            per_core = f"{run['rows_per_s_per_core'] / 1e6:.2f}M" if "rows_per_s_per_core" in run else "-"
+            jvm = f"{run['jvm_start_seconds']:.0f}" if "jvm_start_seconds" in run else "-"
+            print(f"{case['case']:<12} {key:<20} {seconds:>8} {jvm:>6} {per_core:>12} {run.get('decisions_agree_with_streaming', '-'):>6}")
+    out.write_text(json.dumps({"machine": {"cpus": os.cpu_count(), "load_at_end": os.getloadavg()[0]}, "cases": cases}, indent=2))
+    write_chart(cases, RESULTS / "drift-spark.svg")
+    print(f"\nwrote {out} and {RESULTS / 'drift-spark.svg'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
