@@ -29,7 +29,7 @@ from tests.server_harness import REPO, assert_tool_error, mcp_session, structure
 
 RNG = np.random.default_rng(21)
 # Methods forced on some numerical columns, so every statistic meets the bound check.
-METHODS = {"x": "ks", "js_num": "jensenshannon", "tv": "tvd", "he": "hellinger", "z": "wasserstein"}
+METHODS = {"x": "ks", "js_num": "jensenshannon", "tv": "tvd", "he": "hellinger", "z": "wasserstein", "ij": "jensenshannon"}
 
 
 def _require_pyspark():
@@ -75,6 +75,7 @@ def _tables(n_ref: int, n_cur: int):
             "js_num": RNG.normal(0.3 * shift, 1, n),
             "tv": RNG.gamma(2 + shift, 1, n),
             "he": RNG.normal(size=n),
+            "ij": RNG.integers(0, 200 + 20 * shift, n),  # integer-valued: Sturges edges fall on values
             "part": np.arange(n) % 3,
         }
 
@@ -135,7 +136,7 @@ def test_spark_matches_the_local_engine_on_partitioned_parquet(spark, files):
     assert by_name["c"].approximation is None and by_name["c"].drifted  # categories are exact
     assert by_name["m"].reference_missing.nan > 0 and by_name["m"].current_missing.inf > 0 and by_name["m"].current_missing.null > 0
     assert by_name["note"].column_type == "text" and by_name["note"].status == "skipped"
-    assert {c.column for c in ours.columns if c.drifted} >= {"x", "y", "c", "js_num", "tv"}
+    assert {c.column for c in ours.columns if c.drifted} >= {"x", "y", "c", "h", "tv"}
     assert ours.reference.rows == 12_000 and ours.current.rows == 11_000
     assert "approximate" in ours.to_markdown() and ours.to_html().count("<svg") == ours.tested_columns
     assert json.loads(ours.to_json())["engine"] == "spark"
@@ -257,9 +258,9 @@ def test_mcp_drift_report_takes_the_spark_engine(files, tmp_path):
     async def scenario():
         async with mcp_session(cwd=REPO, allow=[files]) as session:
             result = structured(await session.call_tool("drift_report", {
-                "reference": str(files / "small_ref.parquet"), "current": str(files / "cur_partitioned"),
-                "engine": "spark", "columns": ["x", "c"]}))
-            assert result["engine"] == "spark" and result["current"]["rows"] == 11_000
+                "reference": str(files / "small_ref.parquet"), "current": str(files / "small_cur.parquet"),
+                "engine": "spark", "columns": ["x", "y"]}))
+            assert result["engine"] == "spark" and result["current"]["rows"] == 700
             assert_tool_error(await session.call_tool("drift_report", {
                 "reference": "table:nowhere", "current": str(files / "small_cur.parquet"), "engine": "spark"}), "Spark catalog")
         blocker = tmp_path / "no-pyspark"

@@ -302,7 +302,9 @@ def _fit_edges(ref_t: NumericTally, cur_t: NumericTally) -> np.ndarray:
     for sample in (ref_sample, cur_sample):
         if sample.size:
             parts.append(np.quantile(sample, grid))
-    parts.append(binning.sturges_edges(low, high, ref_t.count + cur_t.count))
+    sturges = binning.sturges_edges(low, high, ref_t.count + cur_t.count)
+    # Sturges bins are [a, b): the float just below each inner edge makes "values < b" a fine-bin count.
+    parts += [sturges, np.nextafter(sturges[1:-1], -np.inf)]
     parts.append(_chart_edges(ref_sample, cur_sample, low, high))
     edges = np.unique(np.concatenate(parts))
     return edges[(edges >= low) & (edges <= high)]
@@ -450,7 +452,7 @@ def _sturges_bins(edges, ref_hist, cur_hist, ref_t: NumericTally, cur_t: Numeric
     low, high = min(ref_t.low, cur_t.low), max(ref_t.high, cur_t.high)
     sturges = binning.sturges_edges(low, high, ref_t.count + cur_t.count)
     labels = [f"[{binning.format_edge(lo)}, {binning.format_edge(hi)})" for lo, hi in zip(sturges[:-1], sturges[1:])]
-    return _merged_bins(edges, ref_hist, cur_hist, sturges[1:-1], labels, sturges, open_ends=False)
+    return _merged_bins(edges, ref_hist, cur_hist, np.nextafter(sturges[1:-1], -np.inf), labels, sturges, open_ends=False)
 
 
 def _chart_bins(edges, ref_hist, cur_hist, ref_t, cur_t) -> Bins:
