@@ -1,8 +1,8 @@
 """The Spark drift engine against the local engine, on real pyspark in local mode.
 
-One SparkSession serves the module (local[2], loopback, no UI, small shuffles); the CLI and
-scripts/drift_monitor.py run in-process on it. Two checks start their own JVM on purpose: the
-CLI in a subprocess (nothing but the report on stdout, nothing on stderr) and the MCP server.
+One SparkSession serves the module (local[2], loopback, no UI, small shuffles); the CLI,
+scripts/drift_monitor.py and the MCP tool run in-process on it. One check starts its own JVM on
+purpose: the CLI in a subprocess, which must print the report on stdout and nothing on stderr.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from tests.server_harness import REPO, assert_tool_error, mcp_session, structure
 
 RNG = np.random.default_rng(21)
 # Methods forced on some numerical columns, so every statistic meets the bound check.
-METHODS = {"x": "ks", "js_num": "jensenshannon", "tv": "tvd", "he": "hellinger", "z": "wasserstein", "ij": "jensenshannon"}
+METHODS = {"x": "ks", "js_num": "jensenshannon", "tv": "tvd", "he": "hellinger", "z": "wasserstein", "ij": "jensenshannon", "pq": "psi"}
 
 
 def _require_pyspark():
@@ -75,6 +75,7 @@ def _tables(n_ref: int, n_cur: int):
             "js_num": RNG.normal(0.3 * shift, 1, n),
             "tv": RNG.gamma(2 + shift, 1, n),
             "he": RNG.normal(size=n),
+            "pq": RNG.normal(0.2 * shift, 1, n),
             "ij": RNG.integers(0, 200 + 20 * shift, n),  # integer-valued: Sturges edges fall on values
             "part": np.arange(n) % 3,
         }
@@ -251,17 +252,19 @@ def test_missing_java_pyspark_or_master_are_one_sentence(files, tmp_path):
         assert expected in done.stderr and done.stderr.count("\n") == 1 and done.stdout == "", done.stderr
 
 
-def test_mcp_drift_report_takes_the_spark_engine(files, tmp_path):
-    _require_pyspark()
-    require_tool("java")
+def test_mcp_drift_report_takes_the_spark_engine(spark, files, tmp_path):
+    """In process on the module's session (the tool runs in a worker thread); over stdio without pyspark."""
+    from mcp import Client
+
+    from mlproof.server import create_server
 
     async def scenario():
-        async with mcp_session(cwd=REPO, allow=[files]) as session:
-            result = structured(await session.call_tool("drift_report", {
-                "reference": str(files / "small_ref.parquet"), "current": str(files / "small_cur.parquet"),
+        async with Client(create_server(allow=[files])) as client:
+            result = structured(await client.call_tool("drift_report", {
+                "reference": str(files / "ref.parquet"), "current": str(files / "cur_partitioned"),
                 "engine": "spark", "columns": ["x", "y"]}))
-            assert result["engine"] == "spark" and result["current"]["rows"] == 700
-            assert_tool_error(await session.call_tool("drift_report", {
+            assert result["engine"] == "spark" and result["current"]["rows"] == 11_000
+            assert_tool_error(await client.call_tool("drift_report", {
                 "reference": "table:nowhere", "current": str(files / "small_cur.parquet"), "engine": "spark"}), "Spark catalog")
         blocker = tmp_path / "no-pyspark"
         blocker.mkdir()

@@ -12,9 +12,11 @@ results reach the driver. Per dataset:
    integer columns (typing needs their distinct count) and numerical columns
    whose samples show few values. A column with more than `top_k` values keeps
    its `top_k` most frequent and folds the rest into one "other" bin.
-4. Fine histograms, one `groupBy` per dataset: the reference-and-current-fitted
+4. Fine histograms, one `groupBy` over both datasets: the reference-and-current-fitted
    fine edges of the streaming engine (sample quantiles, global extremes,
    Sturges and chart edges), counted with a binary search (`Bucketizer`).
+5. PSI on a numerical column: the values inside the few fine bins that hold
+   the reference deciles are collected, which makes the deciles exact.
 
 From there the statistics are the streaming engine's, computed on the driver
 from the merged counts (streaming.py): exact for categories and binned
@@ -38,8 +40,8 @@ from mlproof.drift.binning import Bins
 from mlproof.drift.columns import INTEGER_CATEGORICAL_MAX_DISTINCT, Missing, type_family
 from mlproof.drift.models import Approximation, ColumnDrift, DatasetInfo, DriftReport
 from mlproof.drift.plan import ColumnPlan, Options, align
-from mlproof.drift.policy import check_method_fits, default_method
-from mlproof.drift.results import assemble, skipped, tested
+from mlproof.drift.policy import check_method_fits, default_method, resolve_method
+from mlproof.drift.results import assemble, column_evidence, skipped, tested
 from mlproof.drift.spark_session import get_session, import_pyspark, is_spark_dataframe, short_error
 from mlproof.errors import MlproofError
 
@@ -183,21 +185,21 @@ def _report(reference, current, options: Options, master, progress, top_k: int) 
     binned = [p for p in numerical if p not in small]
     edges = {p.name: streaming._fit_edges(tallies["reference"]["numeric"][p.name], tallies["current"]["numeric"][p.name]) for p in binned}
     histograms = fine_histograms(ref, cur, binned, edges)
+    psi_plans = [p for p in binned if getattr(p.chosen_method("numerical")[0], "name", None) == "psi"]
+    psi_bins = exact_psi_bins(ref, cur, psi_plans, edges, histograms) if psi_plans else {}
     steps.tick(3)
 
     results = []
     for plan in plans:
         rows = {"reference_rows": ref.num_rows, "current_rows": cur.num_rows}
         if plan.name not in decided:
-            kind = plan.type_override or ("text" if type_family(plan.reference_type) == "string" else "unknown")
-            message = plan.mismatch or f"{type_family(plan.reference_type)} columns are not tested for drift"
-            results.append(skipped(plan, kind, "override" if plan.type_override else "inferred", str(plan.reference_type), message, **rows))
+            results.append(streaming.untracked(plan, rows))
             continue
         kind, source, reason = decided[plan.name]
         if kind == "numerical" and plan.name in samples.get("reference", {}):
             results.append(_small_numerical(plan, source, reason, tallies, samples, rows))
         elif kind == "numerical":
-            results.append(_binned_numerical(plan, kind, source, reason, tallies, edges.get(plan.name), histograms, rows))
+            results.append(_binned_numerical(plan, kind, source, reason, tallies, edges.get(plan.name), histograms, rows, psi_bins.get(plan.name)))
         elif kind == "categorical":
             results.append(_categorical(plan, source, reason, tallies, counts.get(plan.name), rows))
         else:
@@ -479,6 +481,73 @@ def fine_histograms(ref: SparkData, cur: SparkData, plans: list[ColumnPlan], edg
             for r, role in ((0, "reference"), (1, "current"))}
 
 
+def exact_psi_bins(ref: SparkData, cur: SparkData, plans: list[ColumnPlan], edges: dict, histograms: dict) -> dict[str, Bins]:
+    """PSI's reference deciles exactly, as the local engine computes them, from one more small job.
+
+    The fine histogram tells which fine bin holds each order statistic a decile needs; only the values
+    in those few bins (of both datasets) are collected. From them the deciles (linear interpolation, as
+    numpy) and the counts at most each decile are exact.
+    """
+    from functools import reduce
+
+    import pyarrow.compute as pc
+    from pyspark.sql import functions as F
+
+    wanted = {}
+    for plan in plans:
+        e, cum = edges[plan.name], np.cumsum(histograms["reference"][plan.name])
+        n = int(cum[-1])
+        positions = np.arange(1, binning.PSI_BINS) / binning.PSI_BINS * (n - 1)
+        first = np.searchsorted(cum, np.floor(positions), side="right")
+        last = np.searchsorted(cum, np.minimum(np.floor(positions) + 1, n - 1), side="right")
+        bins = sorted({int(b) for lo, hi in zip(first, last) for b in range(lo, hi + 1)})
+        wanted[plan.name] = (bins, positions)
+
+    def chosen(data: SparkData, role: int):
+        columns = []
+        for i, plan in enumerate(plans):
+            e, value = edges[plan.name], _finite(plan)
+            inside = [(value > float(e[b - 1])) & (value <= float(e[b])) if b > 0 else value <= float(e[0]) for b in wanted[plan.name][0]]
+            columns.append(F.when(reduce(lambda a, b: a | b, inside), value).alias(f"v{i}"))
+        frame = data.frame.select(F.lit(role).alias("r"), *columns)
+        return frame.where(reduce(lambda a, b: a | b, [F.col(f"v{i}").isNotNull() for i in range(len(plans))]))
+
+    table = chosen(ref, 0).unionByName(chosen(cur, 1)).toArrow()
+    out = {}
+    for i, plan in enumerate(plans):
+        e = edges[plan.name]
+        found = {}
+        for r, role in ((0, "reference"), (1, "current")):
+            part = table.filter(pc.equal(table.column("r"), r)).column(f"v{i}").drop_null().to_numpy()
+            found[role] = np.sort(part.astype(np.float64))
+        ref_cum, cur_cum = np.cumsum(histograms["reference"][plan.name]), np.cumsum(histograms["current"][plan.name])
+
+        def at_rank(rank: int) -> float:
+            b = int(np.searchsorted(ref_cum, rank, side="right"))
+            start = ref_cum[b - 1] if b > 0 else 0
+            in_bin = found["reference"][(found["reference"] > (e[b - 1] if b > 0 else -np.inf)) & (found["reference"] <= e[b])]
+            return float(in_bin[rank - start])
+
+        def at_most(values: np.ndarray, cum: np.ndarray, q: float) -> int:
+            b = int(np.searchsorted(e, q, side="left"))  # q lies in (e[b-1], e[b]]
+            below = cum[b - 1] if b > 0 else 0
+            low = e[b - 1] if b > 0 else -np.inf
+            return int(below + np.count_nonzero((values > low) & (values <= q)))
+
+        positions = wanted[plan.name][1]
+        n = int(ref_cum[-1])
+        below = np.floor(positions).astype(np.int64)
+        quantiles = [at_rank(lo) + (p - lo) * (at_rank(min(lo + 1, n - 1)) - at_rank(lo)) for lo, p in zip(below, positions)]
+        inner = np.unique(quantiles)
+        counts = {}
+        for role, cum in (("reference", ref_cum), ("current", cur_cum)):
+            upto = [at_most(found[role], cum, q) for q in inner]
+            counts[role] = np.diff(np.concatenate(([0], upto, [int(cum[-1])])))
+        out[plan.name] = Bins(kind="histogram", labels=binning.interval_labels(inner), reference=counts["reference"],
+                              current=counts["current"], edges=[float(q) for q in inner], open_ends=True)
+    return out
+
+
 # --- from counts to results ----------------------------------------------------------------------------------
 
 
@@ -520,10 +589,14 @@ def _small_numerical(plan, source, reason, tallies, samples, rows) -> ColumnDrif
     return exact_engine._numerical(plan, source, reason, ref_sorted, cur_sorted, _numbers_counts(plan, tallies, rows))
 
 
-def _binned_numerical(plan, kind, source, reason, tallies, edges, histograms, rows) -> ColumnDrift:
+def _binned_numerical(plan, kind, source, reason, tallies, edges, histograms, rows, psi: Bins | None = None) -> ColumnDrift:
     if edges is None:  # no usable value on one side: the streaming engine reports it
         return streaming._numerical(plan, kind, source, reason, tallies, None, histograms, rows)
     result = streaming._numerical(plan, kind, source, reason, tallies, edges, histograms, rows)
+    if psi is not None and result.method == "psi":  # the exact deciles replace the streaming engine's snapped ones
+        result.statistic = stats.psi(psi.reference, psi.current).statistic
+        result.drifted = resolve_method("psi").drifted(result.statistic, None, result.threshold)
+        result.evidence = [column_evidence(result)]
     ref_t = tallies["reference"]["numeric"][plan.name]
     if ref_t.low == ref_t.high:
         result.message = f"The reference column is constant ({ref_t.low:g})."

@@ -241,9 +241,7 @@ def streaming_drift_report(reference: Any, current: Any, options: Options, progr
     for plan in plans:
         rows = {"reference_rows": ref_source.num_rows, "current_rows": cur_source.num_rows}
         if plan.name not in decided:
-            kind = plan.type_override or ("text" if type_family(plan.reference_type) == "string" else "unknown")
-            message = plan.mismatch or f"{type_family(plan.reference_type)} columns are not tested for drift"
-            results.append(skipped(plan, kind, "override" if plan.type_override else "inferred", str(plan.reference_type), message, **rows))
+            results.append(untracked(plan, rows))
             continue
         kind, source, reason = decided[plan.name]
         if kind == "numerical":
@@ -260,6 +258,13 @@ def streaming_drift_report(reference: Any, current: Any, options: Options, progr
         options.drift_share,
         engine="streaming",
     )
+
+
+def untracked(plan: ColumnPlan, rows: dict) -> ColumnDrift:
+    """A column no tally followed (type mismatch, or a type no test applies to), reported as skipped."""
+    kind = plan.type_override or ("text" if type_family(plan.reference_type) == "string" else "unknown")
+    message = plan.mismatch or f"{type_family(plan.reference_type)} columns are not tested for drift"
+    return skipped(plan, kind, "override" if plan.type_override else "inferred", str(plan.reference_type), message, **rows)
 
 
 def _batch_count(source: BatchSource) -> int:
