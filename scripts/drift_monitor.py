@@ -17,6 +17,10 @@ Example cron line (every day at 06:00, alert mail from cron on a non-zero exit):
   0 6 * * * cd /srv/churn && /srv/churn/.venv/bin/python scripts/drift_monitor.py \
       --reference models:/churn@champion/data/reference.parquet --current data/today.parquet \
       --report-dir reports/drift --tracking-uri http://127.0.0.1:5000 || echo "drift alert" | mail -s drift ops@example.com
+The same job on a Spark cluster, reading catalog tables where they live (needs mlproof[spark] and Java):
+  0 6 * * * cd /srv/churn && /srv/churn/.venv/bin/python scripts/drift_monitor.py \
+      --reference table:features.train --current table:features.today --engine spark \
+      --spark-master spark://10.0.0.5:7077 --report-dir reports/drift || echo "drift alert" | mail -s drift ops@example.com
 """
 
 from __future__ import annotations

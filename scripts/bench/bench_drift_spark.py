@@ -71,15 +71,18 @@ def _summary(report, seconds: float) -> dict:
 WORKERS = {"streaming": worker_streaming, "spark": worker_spark}
 
 
-def run_worker(kind: str, *args: str, timeout: float = 7200) -> dict:
+def run_worker(kind: str, *args: str, timeout: float) -> dict:
+    """One engine run in its own process, with the machine's load before and after (the run shares the machine)."""
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, *args]
+    load = {"load_before": os.getloadavg()[0]}
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=dict(os.environ, PYTHONWARNINGS="ignore"))
     except subprocess.TimeoutExpired:
-        return {"timeout": timeout}
+        return {"timeout": timeout, **load}
+    load["load_after"] = os.getloadavg()[0]
     if done.returncode != 0:
-        return {"error": (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+        return {"error": (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1], **load}
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), **load}
 
 
 def agreement(a: dict, b: dict) -> str:
@@ -118,12 +121,35 @@ def write_chart(cases: list[dict], path: Path) -> None:
     path.write_text("\n".join(parts))
 
 
+def save(out: Path, cases_by_rows: dict) -> None:
+    """The results without the per-column details (those only serve the agreement count)."""
+    cases = []
+    for rows in sorted(cases_by_rows):
+        case = dict(cases_by_rows[rows])
+        case["runs"] = {k: {f: v for f, v in run.items() if f != "columns"} for k, run in case["runs"].items()}
+        cases.append(case)
+    out.write_text(json.dumps({"machine": {"cpus": os.cpu_count()}, "cases": cases}, indent=2))
+
+
+def print_scaling(cases: list[dict]) -> None:
+    """Time against rows (down) and against cores (across), and Spark's speed-up from 1 to 2 cores."""
+    keys = ["streaming, 1 core", "spark local[1]", "spark local[2]"]
+    print(f"\n{'rows':>6} " + " ".join(f"{k:>18}" for k in keys) + f" {'spark 2/1 cores':>16}")
+    for case in cases:
+        runs = case["runs"]
+        cells = [f"{runs[k]['seconds']:.0f} s" if "seconds" in runs.get(k, {}) else "-" for k in keys]
+        one, two = runs.get("spark local[1]", {}).get("seconds"), runs.get("spark local[2]", {}).get("seconds")
+        speedup = f"{one / two:.2f}x" if one and two else "-"
+        print(f"{case['rows'] / 1e6:>5g}M " + " ".join(f"{c:>18}" for c in cells) + f" {speedup:>16}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--rows", default=os.environ.get("MLPROOF_BENCH_SPARK_ROWS", "5000000,50000000"))
-    parser.add_argument("--cores", default="1,2")
+    parser.add_argument("--cores", default="2,1")
     parser.add_argument("--skip-streaming", action="store_true")
+    parser.add_argument("--timeout", type=float, default=7200, help="Seconds one engine run may take (default 7200).")
     args = parser.parse_args()
     if args.worker:
         kind, *rest = args.worker
@@ -140,24 +166,22 @@ def main() -> int:
         make_dataset(ref, rows, N_NUM, N_CAT, seed=5, drifted=False)
         make_dataset(cur, rows, N_NUM, N_CAT, seed=6, drifted=True)
         case = previous.get(rows, {"case": name, "rows": rows, "runs": {}})
-        if not args.skip_streaming:
-            print(f"[{name}] local streaming engine ...", file=sys.stderr)
-            case["runs"]["streaming, 1 core"] = dict(run_worker("streaming", str(ref), str(cur)), cores=1)
-        for cores in [int(c) for c in args.cores.split(",")]:
-            print(f"[{name}] spark local[{cores}] ...", file=sys.stderr)
-            case["runs"][f"spark local[{cores}]"] = dict(run_worker("spark", str(ref), str(cur), str(cores)), cores=cores)
-        for run in case["runs"].values():
-            if "seconds" in run:
-                run["rows_per_s_per_core"] = 2 * rows / run["seconds"] / run["cores"]
-        base = case["runs"].get("streaming, 1 core", {})
-        for key, run in case["runs"].items():
-            if key.startswith("spark") and "columns" in run and "columns" in base:
-                run["decisions_agree_with_streaming"] = agreement(base, run)
         previous[rows] = case
+        runs = [] if args.skip_streaming else [("streaming, 1 core", "streaming", 1)]
+        runs += [(f"spark local[{c}]", "spark", int(c)) for c in args.cores.split(",")]
+        for key, kind, cores in runs:
+            print(f"[{name}] {key} ...", file=sys.stderr)
+            extra = (str(cores),) if kind == "spark" else ()
+            run = dict(run_worker(kind, str(ref), str(cur), *extra, timeout=args.timeout), cores=cores)
+            if "seconds" in run:
+                run["rows_per_s_per_core"] = 2 * rows / run["seconds"] / cores
+            case["runs"][key] = run
+            base = case["runs"].get("streaming, 1 core", {})
+            for other_key, other in case["runs"].items():
+                if other_key.startswith("spark") and "columns" in other and "columns" in base:
+                    other["decisions_agree_with_streaming"] = agreement(base, other)
+            save(out, previous)  # after every run: a long benchmark that is stopped keeps what it measured
     cases = [previous[r] for r in sorted(previous)]
-    for case in cases:
-        for run in case["runs"].values():
-            run.pop("columns", None)
     print(f"\n{'case':<12} {'engine':<20} {'seconds':>8} {'JVM s':>6} {'rows/s/core':>12} {'agree':>6}")
     for case in cases:
         for key, run in case["runs"].items():
@@ -165,7 +189,8 @@ def main() -> int:
             per_core = f"{run['rows_per_s_per_core'] / 1e6:.2f}M" if "rows_per_s_per_core" in run else "-"
             jvm = f"{run['jvm_start_seconds']:.0f}" if "jvm_start_seconds" in run else "-"
             print(f"{case['case']:<12} {key:<20} {seconds:>8} {jvm:>6} {per_core:>12} {run.get('decisions_agree_with_streaming', '-'):>6}")
-    out.write_text(json.dumps({"machine": {"cpus": os.cpu_count(), "load_at_end": os.getloadavg()[0]}, "cases": cases}, indent=2))
+    print_scaling(cases)
+    save(out, previous)
     write_chart(cases, RESULTS / "drift-spark.svg")
     print(f"\nwrote {out} and {RESULTS / 'drift-spark.svg'}")
     return 0

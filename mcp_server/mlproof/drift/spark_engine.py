@@ -38,10 +38,10 @@ import numpy as np
 from mlproof.drift import binning, engine as exact_engine, stats, streaming
 from mlproof.drift.binning import Bins
 from mlproof.drift.columns import INTEGER_CATEGORICAL_MAX_DISTINCT, Missing, type_family
-from mlproof.drift.models import Approximation, ColumnDrift, DatasetInfo, DriftReport
+from mlproof.drift.models import Approximation, ColumnDrift, DriftReport
 from mlproof.drift.plan import ColumnPlan, Options, align
 from mlproof.drift.policy import check_method_fits, default_method, resolve_method
-from mlproof.drift.results import assemble, column_evidence, skipped, tested
+from mlproof.drift.results import column_evidence, skipped, tested
 from mlproof.drift.spark_session import get_session, import_pyspark, is_spark_dataframe, short_error
 from mlproof.errors import MlproofError
 
@@ -204,14 +204,7 @@ def _report(reference, current, options: Options, master, progress, top_k: int) 
             results.append(_categorical(plan, source, reason, tallies, counts.get(plan.name), rows))
         else:
             results.append(skipped(plan, kind, source, reason, f"{kind} columns are not tested for drift ({reason})", **rows))
-    return assemble(
-        results,
-        DatasetInfo(source=ref.label, rows=ref.num_rows, columns=len(ref.schema.names)),
-        DatasetInfo(source=cur.label, rows=cur.num_rows, columns=len(cur.schema.names)),
-        schema_diff,
-        options.drift_share,
-        engine="spark",
-    )
+    return streaming.report_of(results, ref, cur, schema_diff, options, "spark")
 
 
 class _Steps:

@@ -250,13 +250,18 @@ def streaming_drift_report(reference: Any, current: Any, options: Options, progr
             results.append(_categorical(plan, source, reason, tallies, rows))
         else:
             results.append(skipped(plan, kind, source, reason, f"{kind} columns are not tested for drift ({reason})", **rows))
+    return report_of(results, ref_source, cur_source, schema_diff, options, "streaming")
+
+
+def report_of(results: list[ColumnDrift], ref, cur, schema_diff, options: Options, engine: str) -> DriftReport:
+    """The DriftReport over per-column results; ref/cur have a label, num_rows and an Arrow schema."""
     return assemble(
         results,
-        DatasetInfo(source=ref_source.label, rows=ref_source.num_rows, columns=len(ref_source.schema.names)),
-        DatasetInfo(source=cur_source.label, rows=cur_source.num_rows, columns=len(cur_source.schema.names)),
+        DatasetInfo(source=ref.label, rows=ref.num_rows, columns=len(ref.schema.names)),
+        DatasetInfo(source=cur.label, rows=cur.num_rows, columns=len(cur.schema.names)),
         schema_diff,
         options.drift_share,
-        engine="streaming",
+        engine=engine,
     )
 
 
