@@ -252,6 +252,18 @@ def test_missing_java_pyspark_or_master_are_one_sentence(files, tmp_path):
         assert expected in done.stderr and done.stderr.count("\n") == 1 and done.stdout == "", done.stderr
 
 
+def test_a_master_that_never_registers_the_application_is_named():
+    """Spark stops the context after its registration retries; the log, not the py4j error, says why."""
+    from mlproof.drift.spark_session import start_failure
+
+    py4j_error = "An error occurred while calling None.org.apache.spark.sql.classic.SparkSession.\n\tat java.base/..."
+    log = "26/12/01 13:36:53 ERROR StandaloneSchedulerBackend: Application has been killed. Reason: All masters are unresponsive! Giving up.\n"
+    silent = start_failure("spark://10.0.0.9:7077", py4j_error, log)
+    assert silent.startswith("The Spark master spark://10.0.0.9:7077 accepted the connection but never registered")
+    other = start_failure("local[2]", py4j_error, "")
+    assert other.startswith("Spark could not start on local[2] (An error occurred") and "\n" not in other
+
+
 def test_mcp_drift_report_takes_the_spark_engine(spark, files, tmp_path):
     """In process on the module's session (the tool runs in a worker thread); over stdio without pyspark."""
     from mcp import Client

@@ -80,11 +80,12 @@ def get_session(master: str | None = None):
         # A laptop run listens on loopback only and needs no web UI; a cluster driver must stay reachable.
         settings.update({"spark.ui.enabled": "false", "spark.driver.bindAddress": "127.0.0.1", "spark.driver.host": "127.0.0.1",
                          "spark.sql.shuffle.partitions": str(LOCAL_SHUFFLE_PARTITIONS)})
+    log_start = spark_log_path().stat().st_size if spark_log_path().exists() else 0
     try:
         session = _start(sql, master, settings)
         _started[:] = [session]
-    except Exception as err:  # the JVM did not start: Java broken, ports refused, bad configuration
-        raise MlproofError(f"Spark could not start on {_shown(master)} ({short_error(err)}); see {spark_log_path()}.") from None
+    except Exception as err:  # the JVM did not start: Java broken, ports refused, bad configuration, a silent master
+        raise MlproofError(start_failure(master, err, _log_since(log_start))) from None
     session.sparkContext.setLogLevel("ERROR")
     if not local:
         check_runs_a_job(session, master)
@@ -92,6 +93,24 @@ def get_session(master: str | None = None):
 
 
 _started: list = []  # the session get_session started, reused while it runs
+
+
+def start_failure(master: str, err, log_text: str) -> str:
+    """One sentence on why the session did not start, from the error and what the JVM logged meanwhile."""
+    if "All masters are unresponsive" in log_text:
+        # Spark's standalone client retries registering for about a minute, then stops the context.
+        return (f"The Spark master {_shown(master)} accepted the connection but never registered the application "
+                f"(Spark gave up after its retries); see {spark_log_path()}.")
+    return f"Spark could not start on {_shown(master)} ({short_error(err)}); see {spark_log_path()}."
+
+
+def _log_since(offset: int) -> str:
+    try:
+        with open(spark_log_path(), "rb") as log:
+            log.seek(offset)
+            return log.read(1_000_000).decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 def _stopped(session) -> bool:
