@@ -6,7 +6,10 @@ categorical column drifts), the Parquet files of bench_drift.py's generator, cac
 bench-results/drift-data/. Each run is its own subprocess. The streaming engine is forced
 (exact_max_rows=1) and runs on one core; Spark runs with local[1] and local[2]. Times exclude
 interpreter start-up and, for Spark, the JVM start (reported apart). Throughput is rows of both
-datasets per second per core. Decisions of the two engines are compared column by column.
+datasets per second per core (wall clock) and per CPU-second (this process and the JVM, from /proc:
+the build machine is shared, and CPU time depends much less on what else runs; the load average
+before and after each run is recorded). Decisions of the two engines are compared column by column.
+The full run (both sizes, three engines) takes one to two hours on 2 cores.
 
 Writes bench-results/drift-spark.json and bench-results/drift-spark.svg (time against rows and cores).
 
@@ -29,15 +32,42 @@ from bench_drift import DATA, RESULTS, make_dataset  # noqa: E402  (the same gen
 N_NUM, N_CAT = 16, 4
 
 
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and its descendants (the JVM), from /proc.
+
+    The build machine is shared: wall-clock time depends on what else runs, CPU time much less,
+    so throughput per core is reported both ways.
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    cpu: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        children.setdefault(int(fields[1]), []).append(pid)  # fields[1] is the parent pid
+        cpu[pid] = int(fields[11]) + int(fields[12])  # utime, stime
+    total, todo = 0, [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        total += cpu.get(pid, 0)
+        todo += children.get(pid, [])
+    return total / ticks
+
+
 def worker_streaming(ref: str, cur: str) -> dict:
     import pyarrow.parquet  # noqa: F401  (imports outside the timed region)
     import scipy.stats  # noqa: F401
 
     from mlproof.drift import drift_report
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds()
     report = drift_report(ref, cur, exact_max_rows=1)
-    return _summary(report, time.perf_counter() - start)
+    return _summary(report, time.perf_counter() - start, cpu_seconds() - cpu)
 
 
 def worker_spark(ref: str, cur: str, cores: str) -> dict:
@@ -48,18 +78,19 @@ def worker_spark(ref: str, cur: str, cores: str) -> dict:
     session = get_session(f"local[{cores}]")
     session.range(1).count()  # the JVM and the first job's class loading, timed apart
     startup = time.perf_counter() - start
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds()
     report = drift_report(ref, cur, engine="spark")
-    result = _summary(report, time.perf_counter() - start)
+    result = _summary(report, time.perf_counter() - start, cpu_seconds() - cpu)
     result["jvm_start_seconds"] = startup
     return result
 
 
-def _summary(report, seconds: float) -> dict:
+def _summary(report, seconds: float, cpu: float) -> dict:
     import resource
 
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "engine": report.engine,
         "peak_mib_python": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "columns": {c.column: {"method": c.method, "statistic": c.statistic, "drifted": c.drifted,
@@ -175,6 +206,7 @@ def main() -> int:
             run = dict(run_worker(kind, str(ref), str(cur), *extra, timeout=args.timeout), cores=cores)
             if "seconds" in run:
                 run["rows_per_s_per_core"] = 2 * rows / run["seconds"] / cores
+                run["rows_per_cpu_s"] = 2 * rows / run["cpu_seconds"]
             case["runs"][key] = run
             base = case["runs"].get("streaming, 1 core", {})
             for other_key, other in case["runs"].items():
@@ -182,13 +214,17 @@ def main() -> int:
                     other["decisions_agree_with_streaming"] = agreement(base, other)
             save(out, previous)  # after every run: a long benchmark that is stopped keeps what it measured
     cases = [previous[r] for r in sorted(previous)]
-    print(f"\n{'case':<12} {'engine':<20} {'seconds':>8} {'JVM s':>6} {'rows/s/core':>12} {'agree':>6}")
+    print(f"\n{'case':<12} {'engine':<20} {'seconds':>8} {'CPU s':>7} {'JVM s':>6} {'rows/s/core':>12} {'rows/CPU-s':>11} {'load':>9} {'agree':>6}")
     for case in cases:
         for key, run in case["runs"].items():
-            seconds = f"{run['seconds']:.1f}" if "seconds" in run else run.get("error", "timeout")[:20]
-            per_core = f"{run['rows_per_s_per_core'] / 1e6:.2f}M" if "rows_per_s_per_core" in run else "-"
+            seconds = f"{run['seconds']:.1f}" if "seconds" in run else str(run.get("error", "timeout"))[:20]
+            cpu = f"{run['cpu_seconds']:.0f}" if "cpu_seconds" in run else "-"
+            per_core = f"{run['rows_per_s_per_core'] / 1e6:.3f}M" if "rows_per_s_per_core" in run else "-"
+            per_cpu = f"{run['rows_per_cpu_s'] / 1e6:.3f}M" if "rows_per_cpu_s" in run else "-"
             jvm = f"{run['jvm_start_seconds']:.0f}" if "jvm_start_seconds" in run else "-"
-            print(f"{case['case']:<12} {key:<20} {seconds:>8} {jvm:>6} {per_core:>12} {run.get('decisions_agree_with_streaming', '-'):>6}")
+            load = f"{run.get('load_before', 0):.1f}-{run.get('load_after', 0):.1f}" if "load_before" in run else "-"
+            print(f"{case['case']:<12} {key:<20} {seconds:>8} {cpu:>7} {jvm:>6} {per_core:>12} {per_cpu:>11} {load:>9} "
+                  f"{run.get('decisions_agree_with_streaming', '-'):>6}")
     print_scaling(cases)
     save(out, previous)
     write_chart(cases, RESULTS / "drift-spark.svg")
