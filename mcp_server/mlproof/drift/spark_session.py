@@ -196,13 +196,18 @@ def _start(sql, master: str, settings: dict):
 
 
 def short_error(err) -> str:
-    """The first line of a Spark/py4j error without the Java stack or the error-class prefix, at most ~160 characters."""
+    """The first line of a Spark/py4j error without the Java stack or the error-class prefix.
+
+    At most 100 characters: Spark's messages often repeat the input (a path, a column), which is
+    already named, shortened, in the sentence around them.
+    """
     text = str(getattr(err, "getMessage", lambda: None)() or err) if not isinstance(err, str) else err
     line = next((part.strip() for part in text.strip().splitlines() if part.strip()), type(err).__name__)
     if line.startswith("[") and "]" in line:
         line = line.split("]", 1)[1].strip() or line
     line = line.split(" SQLSTATE")[0].rstrip(" .;")
-    return line[:160]
+    line = "".join(ch for ch in line if ch.isprintable())
+    return line if len(line) <= 100 else line[:97] + "..."
 
 
 def _shown(text: str | None) -> str:
