@@ -8,7 +8,9 @@ bench-results/drift-data/. Each run is its own subprocess. The streaming engine 
 interpreter start-up and, for Spark, the JVM start (reported apart). Throughput is rows of both
 datasets per second per core (wall clock) and per CPU-second (this process and the JVM, from /proc:
 the build machine is shared, and CPU time depends much less on what else runs; the load average
-before and after each run is recorded). Decisions of the two engines are compared column by column.
+before and after each run is recorded). Decisions of the two engines are compared column by column,
+with the largest difference of a statistic; Spark's wall-clock and CPU time are printed as ratios to the
+streaming engine's (the peer in the same run).
 The full run (both sizes, three engines) takes one to two hours on 2 cores.
 
 Writes bench-results/drift-spark.json and bench-results/drift-spark.svg (time against rows and cores).
@@ -116,9 +118,31 @@ def run_worker(kind: str, *args: str, timeout: float) -> dict:
     return {**json.loads(done.stdout.strip().splitlines()[-1]), **load}
 
 
+def ratios_to_streaming(run: dict, base: dict) -> dict:
+    """The peer comparison: Spark's wall-clock and CPU time as multiples of the streaming engine's, same data, same run."""
+    if "seconds" not in run or "seconds" not in base:
+        return {}
+    return {"time_vs_streaming": run["seconds"] / base["seconds"], "cpu_vs_streaming": run["cpu_seconds"] / base["cpu_seconds"],
+            "per_core_throughput_vs_streaming": run["rows_per_s_per_core"] / base["rows_per_s_per_core"]}
+
+
 def agreement(a: dict, b: dict) -> str:
     same = sum(1 for name, col in a["columns"].items() if b["columns"].get(name, {}).get("drifted") == col["drifted"])
     return f"{same}/{len(a['columns'])}"
+
+
+def largest_difference(a: dict, b: dict) -> dict:
+    """The column whose statistic differs most between the two engines, with both values (same method only)."""
+    worst = {"column": None, "difference": 0.0}
+    for name, col in a["columns"].items():
+        other = b["columns"].get(name, {})
+        if col["statistic"] is None or other.get("statistic") is None or other.get("method") != col["method"]:
+            continue
+        difference = abs(col["statistic"] - other["statistic"])
+        if difference >= worst["difference"]:
+            worst = {"column": name, "method": col["method"], "difference": difference,
+                     "streaming": col["statistic"], "spark": other["statistic"], "spark_bounds": other["bounds"]}
+    return worst
 
 
 def write_chart(cases: list[dict], path: Path) -> None:
@@ -160,6 +184,10 @@ def save(out: Path, cases_by_rows: dict) -> None:
         case["runs"] = {k: {f: v for f, v in run.items() if f != "columns"} for k, run in case["runs"].items()}
         cases.append(case)
     out.write_text(json.dumps({"machine": {"cpus": os.cpu_count()}, "cases": cases}, indent=2))
+
+
+def _ratio(run: dict, key: str) -> str:
+    return f"{run[key]:.2f}x" if key in run else "-"
 
 
 def print_scaling(cases: list[dict]) -> None:
@@ -212,9 +240,12 @@ def main() -> int:
             for other_key, other in case["runs"].items():
                 if other_key.startswith("spark") and "columns" in other and "columns" in base:
                     other["decisions_agree_with_streaming"] = agreement(base, other)
+                    other["largest_statistic_difference"] = largest_difference(base, other)
+                if other_key.startswith("spark"):
+                    other.update(ratios_to_streaming(other, base))
             save(out, previous)  # after every run: a long benchmark that is stopped keeps what it measured
     cases = [previous[r] for r in sorted(previous)]
-    print(f"\n{'case':<12} {'engine':<20} {'seconds':>8} {'CPU s':>7} {'JVM s':>6} {'rows/s/core':>12} {'rows/CPU-s':>11} {'load':>9} {'agree':>6}")
+    print(f"\n{'case':<12} {'engine':<20} {'seconds':>8} {'CPU s':>7} {'JVM s':>6} {'rows/s/core':>12} {'rows/CPU-s':>11} {'load':>9} {'agree':>6} {'time/str':>8} {'CPU/str':>8}")
     for case in cases:
         for key, run in case["runs"].items():
             seconds = f"{run['seconds']:.1f}" if "seconds" in run else str(run.get("error", "timeout"))[:20]
@@ -224,7 +255,7 @@ def main() -> int:
             jvm = f"{run['jvm_start_seconds']:.0f}" if "jvm_start_seconds" in run else "-"
             load = f"{run.get('load_before', 0):.1f}-{run.get('load_after', 0):.1f}" if "load_before" in run else "-"
             print(f"{case['case']:<12} {key:<20} {seconds:>8} {cpu:>7} {jvm:>6} {per_core:>12} {per_cpu:>11} {load:>9} "
-                  f"{run.get('decisions_agree_with_streaming', '-'):>6}")
+                  f"{run.get('decisions_agree_with_streaming', '-'):>6} {_ratio(run, 'time_vs_streaming'):>8} {_ratio(run, 'cpu_vs_streaming'):>8}")
     print_scaling(cases)
     save(out, previous)
     write_chart(cases, RESULTS / "drift-spark.svg")
