@@ -264,6 +264,17 @@ def test_a_master_that_never_registers_the_application_is_named():
     assert other.startswith("Spark could not start on local[2] (An error occurred") and "\n" not in other
 
 
+def test_spark_error_text_is_one_short_line_without_the_input():
+    from mlproof.drift.spark_session import short_error
+
+    path = "/data/" + "deep/" * 30 + "features.parquet"
+    err = f"[PATH_NOT_FOUND] Path does not exist: file:{path}. SQLSTATE: 42K03\n\tat org.apache.spark.sql.errors..."
+    text = short_error(err, hide=path)
+    assert text == "Path does not exist: it"
+    long = short_error("[X] " + "y" * 300)
+    assert len(long) == 80 and long.endswith("...")
+
+
 def test_mcp_drift_report_takes_the_spark_engine(spark, files, tmp_path):
     """In process on the module's session (the tool runs in a worker thread); over stdio without pyspark."""
     from mcp import Client

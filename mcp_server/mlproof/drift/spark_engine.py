@@ -97,7 +97,7 @@ def _read_path(session, data, role: str):
     try:
         return session.read.parquet(text)
     except Exception as err:
-        raise MlproofError(f"The {role} data at {_shown(text)} could not be read as Parquet ({short_error(err)}).") from None
+        raise MlproofError(f"The {role} data at {_shown(text)} could not be read as Parquet ({short_error(err, hide=text)}).") from None
 
 
 def _described(data: SparkData) -> SparkData:

@@ -195,19 +195,21 @@ def _start(sql, master: str, settings: dict):
     return sql.SparkSession(context)
 
 
-def short_error(err) -> str:
+def short_error(err, hide: str | None = None) -> str:
     """The first line of a Spark/py4j error without the Java stack or the error-class prefix.
 
-    At most 100 characters: Spark's messages often repeat the input (a path, a column), which is
-    already named, shortened, in the sentence around them.
+    At most 80 characters: Spark's messages often repeat the input (a path, a column), which is
+    already named, shortened, in the sentence around them; `hide` (that input) is replaced by "it".
     """
     text = str(getattr(err, "getMessage", lambda: None)() or err) if not isinstance(err, str) else err
     line = next((part.strip() for part in text.strip().splitlines() if part.strip()), type(err).__name__)
     if line.startswith("[") and "]" in line:
         line = line.split("]", 1)[1].strip() or line
     line = line.split(" SQLSTATE")[0].rstrip(" .;")
+    if hide:
+        line = line.replace(f"file:{hide}", "it").replace(hide, "it")
     line = "".join(ch for ch in line if ch.isprintable())
-    return line if len(line) <= 100 else line[:97] + "..."
+    return line if len(line) <= 80 else line[:77] + "..."
 
 
 def _shown(text: str | None) -> str:
