@@ -6,11 +6,12 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: setup demo test test-tools bench clean
 
-# A virtual environment with mlproof and its test dependencies, rebuilt when pyproject.toml changes.
+# A virtual environment with mlproof, its test dependencies and the Spark extra (the Spark engine's tests
+# run real pyspark in local mode; `make demo` never starts Java), rebuilt when pyproject.toml changes.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,spark]'
 	touch $(STAMP)
 
 setup: $(STAMP)

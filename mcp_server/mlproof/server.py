@@ -320,8 +320,10 @@ def register_drift_tools(server: MlproofServer) -> None:
     # The schema comes from the model module; the engine (numpy, pyarrow) loads on the first call.
     from mlproof.drift.models import DriftReport
 
-    async def dataset(ctx: Context, value: DatasetArg, what: str):
+    async def dataset(ctx: Context, value: DatasetArg, what: str, engine: str = "local"):
         """A path checked against the roots, or inline columns checked for shape."""
+        if isinstance(value, str) and engine == "spark" and value.startswith("table:"):
+            return value  # a Spark catalog table, not a path
         if isinstance(value, str):
             return str(await server.path(ctx, value, f"{what} dataset"))
         if not value:
@@ -341,6 +343,7 @@ def register_drift_tools(server: MlproofServer) -> None:
         threshold: Annotated[FiniteFloat | None, Field(description="One threshold for every column (the method's default otherwise).")] = None,
         drift_share: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, description="Share of drifted columns at which the whole dataset counts as drifted.")] = 0.5,
         detail: Detail = "summary",
+        engine: Annotated[Literal["local", "spark"], Field(description="local, or spark (needs mlproof[spark] and Java; datasets may be Parquet folders or table:NAME).")] = "local",
     ) -> Annotated[CallToolResult, DriftReport]:
         """Compare a reference and a current dataset column by column. Each column gets a
         statistical test chosen for its type (e.g. Kolmogorov-Smirnov, PSI, chi-squared,
@@ -353,14 +356,15 @@ def register_drift_tools(server: MlproofServer) -> None:
         report = await run_engine(
             ctx,
             engine_drift_report,
-            await dataset(ctx, reference, "reference"),
-            await dataset(ctx, current, "current"),
+            await dataset(ctx, reference, "reference", engine),
+            await dataset(ctx, current, "current", engine),
             columns=columns,
             column_types=column_types,
             methods=methods,
             thresholds=thresholds,
             threshold=threshold,
             drift_share=drift_share,
+            engine=engine,
         )
         return tool_result(report if detail == "full" else compact_drift(report))
 

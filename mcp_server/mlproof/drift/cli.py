@@ -19,8 +19,21 @@ def register(subparsers) -> None:
             "Evidently-compatible default tests. Exit status: 0 no dataset drift, 1 dataset drift, 2 bad input."
         ),
     )
-    parser.add_argument("reference", help="Reference dataset file (.csv, .parquet, .jsonl, .arrow/.feather).")
-    parser.add_argument("current", help="Current dataset file, same formats.")
+    parser.add_argument("reference", help="Reference dataset: .csv, .parquet, .jsonl, .arrow/.feather; with --engine spark a Parquet file or folder, or table:NAME.")
+    parser.add_argument("current", help="Current dataset, same formats.")
+    parser.add_argument("--format", choices=["md", "json", "html"], default=None,
+                        help="Output format (default: a table on a terminal, Markdown otherwise; html needs --output or a pipe).")
+    parser.add_argument("--output", "-o", metavar="FILE", help="Write the report here instead of stdout.")
+    parser.add_argument("--log-to-mlflow", metavar="EXPERIMENT", default=None,
+                        help="Also log the result as one MLflow run in EXPERIMENT (metrics per column, reports as artifacts, data digests as tags).")
+    parser.add_argument("--tracking-uri", default=None,
+                        help="MLflow store for --log-to-mlflow (default: $MLFLOW_TRACKING_URI, else the demo store); a SQLite store must lie in the working directory.")
+    add_drift_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def add_drift_options(parser: argparse.ArgumentParser) -> None:
+    """The comparison options, shared with scripts/drift_monitor.py (read back by drift_options)."""
     parser.add_argument("--columns", nargs="+", metavar="COL", help="Only these columns (space or comma separated).")
     parser.add_argument("--method", action="append", default=[], metavar="COL=METHOD",
                         help="Test for a column: ks, wasserstein, psi, jensenshannon, chisquare, z, tvd, hellinger. Repeatable; '*=psi' sets every column it fits.")
@@ -29,16 +42,39 @@ def register(subparsers) -> None:
     parser.add_argument("--drift-share", type=float, default=0.5, help="Dataset drift when at least this share of tested columns drift (default 0.5).")
     parser.add_argument("--column-type", action="append", default=[], metavar="COL=TYPE",
                         help="Override a column's type: numerical, categorical or text (text is skipped). Repeatable.")
-    parser.add_argument("--format", choices=["md", "json", "html"], default=None,
-                        help="Output format (default: a table on a terminal, Markdown otherwise; html needs --output or a pipe).")
-    parser.add_argument("--output", "-o", metavar="FILE", help="Write the report here instead of stdout.")
-    parser.add_argument("--log-to-mlflow", metavar="EXPERIMENT", default=None,
-                        help="Also log the result as one MLflow run in EXPERIMENT (metrics per column, reports as artifacts, data digests as tags).")
-    parser.add_argument("--tracking-uri", default=None,
-                        help="MLflow store for --log-to-mlflow (default: $MLFLOW_TRACKING_URI, else the demo store); a SQLite store must lie in the working directory.")
     parser.add_argument("--exact-max-rows", type=int, default=None,
                         help="Above this many rows in either input, use the bounded-memory streaming engine (default 20,000,000).")
-    parser.set_defaults(handler=run)
+    parser.add_argument("--engine", choices=["local", "spark"], default="local",
+                        help="local (default: exact, or streaming for large files) or spark (needs `pip install mlproof[spark]` and Java 17+).")
+    parser.add_argument("--spark-master", metavar="URL", default=None,
+                        help="Spark master for --engine spark: local[*] (default), local[N], spark://HOST:PORT, k8s://URL or yarn.")
+
+
+def drift_options(args: argparse.Namespace) -> dict:
+    """drift_report's keyword arguments from the options add_drift_options added."""
+    from mlproof.drift.engine import EXACT_MAX_ROWS
+
+    if args.spark_master and args.engine != "spark":
+        raise MlproofError("--spark-master needs --engine spark.")
+    thresholds: dict[str, float] = {}
+    threshold = None
+    for item in args.threshold:
+        if "=" in item:
+            name, value = item.split("=", 1)
+            thresholds[name.strip()] = _float(value, f"The threshold for {name.strip()!r}")
+        else:
+            threshold = _float(item, "--threshold")
+    return dict(
+        columns=_columns(args.columns),
+        column_types=_pairs(args.column_type, "column-type") or None,
+        methods=_pairs(args.method, "method") or None,
+        thresholds=thresholds or None,
+        threshold=threshold,
+        drift_share=args.drift_share,
+        exact_max_rows=args.exact_max_rows or EXACT_MAX_ROWS,
+        engine=args.engine,
+        spark_master=args.spark_master,
+    )
 
 
 def _pairs(items: list[str], what: str) -> dict[str, str]:
@@ -69,40 +105,17 @@ def _float(value: str, what: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     from mlproof.drift import drift_report
-    from mlproof.drift.engine import EXACT_MAX_ROWS
-    from mlproof.errors import quoted
-    from mlproof.outputs import redact_model, write_report
     from mlproof.drift.render import print_terminal
+    from mlproof.outputs import redact_model, write_report
 
-    columns = _columns(args.columns)
-    methods = _pairs(args.method, "method")
-    thresholds: dict[str, float] = {}
-    threshold = None
-    for item in args.threshold:
-        if "=" in item:
-            name, value = item.split("=", 1)
-            thresholds[name.strip()] = _float(value, f"The threshold for {name.strip()!r}")
-        else:
-            threshold = _float(item, "--threshold")
-    column_types = _pairs(args.column_type, "column-type")
     if args.exact_max_rows is not None and args.exact_max_rows < 1:
         raise MlproofError("--exact-max-rows must be a positive number of rows.")
     if args.output and Path(args.output).is_dir():
         raise MlproofError(f"--output {quoted(args.output)} is a folder; give a file name.")
+    options = drift_options(args)
     mlflow_target = _open_mlflow_target(args) if args.log_to_mlflow is not None else None
 
-    report = drift_report(
-        args.reference,
-        args.current,
-        columns=columns,
-        column_types=column_types or None,
-        methods=methods or None,
-        thresholds=thresholds or None,
-        threshold=threshold,
-        drift_share=args.drift_share,
-        exact_max_rows=args.exact_max_rows or EXACT_MAX_ROWS,
-        progress=_progress_printer(),
-    )
+    report = drift_report(args.reference, args.current, progress=_progress_printer(), **options)
 
     report = redact_model(report)  # column names and category labels are data: a credential in them stays masked
 

@@ -47,14 +47,24 @@ def drift_report(
     progress: Progress | None = None,
     exact_max_rows: int = EXACT_MAX_ROWS,
     batch_rows: int = 262_144,
+    engine: str = "local",
+    spark_master: str | None = None,
 ) -> DriftReport:
     """Test every shared column for drift and give the dataset verdict.
 
     reference/current: a file path (csv, parquet, jsonl, arrow/feather), a pandas,
     polars or Arrow table, or a dict of lists. `methods`/`thresholds`/`column_types`
     override the defaults per column; `threshold` overrides every column's default.
+    engine="spark" (automatic for Spark DataFrames) computes the report on Spark: Parquet files or
+    folders, `table:NAME` catalog tables or DataFrames, on the active SparkSession or `spark_master`.
     """
     options = check_options(columns, column_types, methods, thresholds, threshold, drift_share)
+    if engine not in ENGINES:
+        raise MlproofError(f"Unknown drift engine {str(engine)[:40]!r}; choose local or spark.")
+    if engine == "spark" or _is_spark_input(reference) or _is_spark_input(current):
+        from mlproof.drift.spark_engine import spark_drift_report
+
+        return spark_drift_report(reference, current, options, master=spark_master, progress=progress)
     if _needs_streaming(reference, exact_max_rows) or _needs_streaming(current, exact_max_rows):
         from mlproof.drift.streaming import streaming_drift_report
 
@@ -94,6 +104,16 @@ def drift_report(
         options.drift_share,
         engine="exact",
     )
+
+
+ENGINES = ("local", "spark")
+
+
+def _is_spark_input(data: Any) -> bool:
+    """A pyspark DataFrame (checked without importing pyspark), or a `table:NAME` catalog table."""
+    from mlproof.drift.spark_session import is_spark_dataframe
+
+    return (isinstance(data, str) and data.startswith("table:")) or is_spark_dataframe(data)
 
 
 def _needs_streaming(data: Any, exact_max_rows: int) -> bool:

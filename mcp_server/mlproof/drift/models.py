@@ -100,7 +100,7 @@ class DriftReport(BaseModel):
     skipped_columns: int
     share_drifted: float
     dataset_drift: bool
-    engine: Literal["exact", "streaming"] = "exact"
+    engine: Literal["exact", "streaming", "spark"] = "exact"
     js_log_base: str = "e (natural log), as scipy.spatial.distance.jensenshannon's default"
     psi_empty_bin_share: float
     verdict: str

@@ -241,9 +241,7 @@ def streaming_drift_report(reference: Any, current: Any, options: Options, progr
     for plan in plans:
         rows = {"reference_rows": ref_source.num_rows, "current_rows": cur_source.num_rows}
         if plan.name not in decided:
-            kind = plan.type_override or ("text" if type_family(plan.reference_type) == "string" else "unknown")
-            message = plan.mismatch or f"{type_family(plan.reference_type)} columns are not tested for drift"
-            results.append(skipped(plan, kind, "override" if plan.type_override else "inferred", str(plan.reference_type), message, **rows))
+            results.append(untracked(plan, rows))
             continue
         kind, source, reason = decided[plan.name]
         if kind == "numerical":
@@ -252,14 +250,26 @@ def streaming_drift_report(reference: Any, current: Any, options: Options, progr
             results.append(_categorical(plan, source, reason, tallies, rows))
         else:
             results.append(skipped(plan, kind, source, reason, f"{kind} columns are not tested for drift ({reason})", **rows))
+    return report_of(results, ref_source, cur_source, schema_diff, options, "streaming")
+
+
+def report_of(results: list[ColumnDrift], ref, cur, schema_diff, options: Options, engine: str) -> DriftReport:
+    """The DriftReport over per-column results; ref/cur have a label, num_rows and an Arrow schema."""
     return assemble(
         results,
-        DatasetInfo(source=ref_source.label, rows=ref_source.num_rows, columns=len(ref_source.schema.names)),
-        DatasetInfo(source=cur_source.label, rows=cur_source.num_rows, columns=len(cur_source.schema.names)),
+        DatasetInfo(source=ref.label, rows=ref.num_rows, columns=len(ref.schema.names)),
+        DatasetInfo(source=cur.label, rows=cur.num_rows, columns=len(cur.schema.names)),
         schema_diff,
         options.drift_share,
-        engine="streaming",
+        engine=engine,
     )
+
+
+def untracked(plan: ColumnPlan, rows: dict) -> ColumnDrift:
+    """A column no tally followed (type mismatch, or a type no test applies to), reported as skipped."""
+    kind = plan.type_override or ("text" if type_family(plan.reference_type) == "string" else "unknown")
+    message = plan.mismatch or f"{type_family(plan.reference_type)} columns are not tested for drift"
+    return skipped(plan, kind, "override" if plan.type_override else "inferred", str(plan.reference_type), message, **rows)
 
 
 def _batch_count(source: BatchSource) -> int:
@@ -267,21 +277,26 @@ def _batch_count(source: BatchSource) -> int:
 
 
 def _decide_type(plan: ColumnPlan, tallies) -> tuple[str, str, str]:
+    ref_categories: CategoryTally | None = tallies["reference"]["categories"].get(plan.name)
+    if ref_categories is None:
+        return decide_type(plan, 0, 0, False)
+    return decide_type(plan, len(ref_categories.counts), ref_categories.size, ref_categories.overflow)
+
+
+def decide_type(plan: ColumnPlan, distinct: int, present: int, overflow: bool) -> tuple[str, str, str]:
+    """(type, source, reason) from the reference's distinct and non-missing counts (Evidently's rules)."""
     if plan.type_override is not None:
         return plan.type_override, "override", "set by the caller"
     family = type_family(plan.reference_type)
     if family == "float":
         return "numerical", "inferred", "float column"
-    ref_categories: CategoryTally = tallies["reference"]["categories"][plan.name]
-    distinct = len(ref_categories.counts)
     if family == "integer":
-        if not ref_categories.overflow and distinct <= INTEGER_CATEGORICAL_MAX_DISTINCT:
+        if not overflow and distinct <= INTEGER_CATEGORICAL_MAX_DISTINCT:
             return "categorical", "inferred", f"integer column with {distinct} distinct values (<= {INTEGER_CATEGORICAL_MAX_DISTINCT})"
         return "numerical", "inferred", "integer column with more than 10 distinct values"
     if family == "boolean":
         return "categorical", "inferred", "boolean column"
-    present = ref_categories.size
-    if ref_categories.overflow:
+    if overflow:
         return "text", "inferred", f"string column with more than {CATEGORY_TRACK_MAX} distinct values"
     if distinct > TEXT_DISTINCT_SHARE * present:
         return "text", "inferred", f"string column with {distinct} distinct values in {present} (more than half): free text"
@@ -297,7 +312,9 @@ def _fit_edges(ref_t: NumericTally, cur_t: NumericTally) -> np.ndarray:
     for sample in (ref_sample, cur_sample):
         if sample.size:
             parts.append(np.quantile(sample, grid))
-    parts.append(binning.sturges_edges(low, high, ref_t.count + cur_t.count))
+    sturges = binning.sturges_edges(low, high, ref_t.count + cur_t.count)
+    # Sturges bins are [a, b): the float just below each inner edge makes "values < b" a fine-bin count.
+    parts += [sturges, np.nextafter(sturges[1:-1], -np.inf)]
     parts.append(_chart_edges(ref_sample, cur_sample, low, high))
     edges = np.unique(np.concatenate(parts))
     return edges[(edges >= low) & (edges <= high)]
@@ -447,7 +464,7 @@ def _sturges_bins(edges, ref_hist, cur_hist, ref_t: NumericTally, cur_t: Numeric
     low, high = min(ref_t.low, cur_t.low), max(ref_t.high, cur_t.high)
     sturges = binning.sturges_edges(low, high, ref_t.count + cur_t.count)
     labels = [f"[{binning.format_edge(lo)}, {binning.format_edge(hi)})" for lo, hi in zip(sturges[:-1], sturges[1:])]
-    return _merged_bins(edges, ref_hist, cur_hist, sturges[1:-1], labels, sturges, open_ends=False)
+    return _merged_bins(edges, ref_hist, cur_hist, np.nextafter(sturges[1:-1], -np.inf), labels, sturges, open_ends=False)
 
 
 def _chart_bins(edges, ref_hist, cur_hist, ref_t, cur_t) -> Bins:
