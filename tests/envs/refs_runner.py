@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import json
 import os
 import socket
 import subprocess
 import sys
 import time
-import types
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -34,11 +34,13 @@ def scenario(name):
 
 
 def exec_block(code: str, name: str, workdir: Path) -> dict:
-    """Execute a block as a module named `name` (importable afterwards, as a served module would be)."""
-    module = types.ModuleType(name)
-    module.__file__ = str(workdir / f"{name}.py")
+    """Import a block as module `name` from a real file (libraries such as KFP read their source back)."""
+    path = workdir / f"{name}.py"
+    path.write_text(code, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    exec(compile(code, module.__file__, "exec"), module.__dict__)
+    spec.loader.exec_module(module)
     return module.__dict__
 
 
@@ -256,7 +258,7 @@ def customer_activity(path: Path):
 
     rows = []
     for customer_id, base in ((1001, 3), (1002, 10)):
-        for day, bump in ((datetime(2026, 2, 28, tzinfo=timezone.utc), 0), (datetime(2026, 3, 2, 12, tzinfo=timezone.utc), 5)):
+        for day, bump in ((datetime(2026, 2, 28, 12, tzinfo=timezone.utc), 0), (datetime(2026, 3, 2, 12, tzinfo=timezone.utc), 5)):
             rows.append({"customer_id": customer_id, "event_timestamp": day, "created": day,
                          "sessions_7d": base + bump, "avg_order_value_30d": float(40 + base + bump),
                          "support_tickets_30d": bump // 5})
@@ -287,7 +289,7 @@ def feast_definitions(code: str, workdir: Path, previous: str | None) -> dict:
 
     repo = feast_repo(code, workdir)
     store = FeatureStore(repo_path=str(repo))
-    views = {view.name: sorted(field.name for field in view.schema) for view in store.list_feature_views()}
+    views = {view.name: sorted(feature.name for feature in view.features) for view in store.list_feature_views()}
     assert views == {"customer_activity": ["avg_order_value_30d", "sessions_7d", "support_tickets_30d"]}, views
     services = [service.name for service in store.list_feature_services()]
     assert services == ["churn_model_v1"], services
@@ -324,9 +326,9 @@ def airflow_dag(code: str, workdir: Path, previous: str | None) -> dict:
     dag = dags[0]
     upstream = {task.task_id: sorted(task.upstream_task_ids) for task in dag.tasks}
     assert upstream == {"validate": [], "train": ["validate"], "gate": ["train"]}, upstream
-    assert dag.timetable.summary == "0 3 * * 1", dag.timetable.summary
+    assert str(dag.schedule) == "0 3 * * 1", dag.schedule
     assert dag.catchup is False
-    return {"dag_id": dag.dag_id, "upstream": upstream, "schedule": dag.timetable.summary}
+    return {"dag_id": dag.dag_id, "upstream": upstream, "schedule": str(dag.schedule)}
 
 
 @scenario("kfp-compile")
