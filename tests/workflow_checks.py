@@ -50,7 +50,8 @@ def pin_problems(workflow: str) -> list[str]:
             major = re.match(r"v(\d+)", ref)
             if action in CURRENT_MAJORS and (not major or int(major.group(1)) < CURRENT_MAJORS[action]):
                 problems.append(f"job {job_name}: {uses} is behind the current major v{CURRENT_MAJORS[action]}")
-            for line in str(step.get("run", "")).splitlines():
+            script = str(step.get("run", "")).replace("\\\n", " ")  # join shell line continuations
+            for line in script.splitlines():
                 problems += [f"job {job_name}: {problem}" for problem in unpinned_installs(line)]
     return problems
 
