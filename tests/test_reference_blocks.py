@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -98,14 +99,18 @@ def mlflow_store(tmp_path_factory):
 
 
 def exec_block(block: Block, cwd: Path) -> dict:
-    namespace: dict = {"__name__": "__snippet__"}
+    # A real module in sys.modules: dataclasses and pickling look a snippet's classes up by module name.
+    module = types.ModuleType("__snippet__")
     old = os.getcwd()
     os.chdir(cwd)  # snippets that write files (mlruns/, reports) write into the temp folder
+    sys.modules[module.__name__] = module
     try:
-        exec(compile(block.code, block.id, "exec"), namespace)
+        # dont_inherit: the snippet runs as written, without this file's `from __future__` flags.
+        exec(compile(block.code, block.id, "exec", dont_inherit=True), module.__dict__)
     finally:
         os.chdir(old)
-    return namespace
+        sys.modules.pop(module.__name__, None)
+    return module.__dict__
 
 
 @pytest.mark.parametrize("block", blocks("python", run="mlflow"), ids=ids)
