@@ -47,6 +47,8 @@ def installed(tmp_path_factory) -> Path:
         for doc in content.documents(kind):
             bundled = f"mlproof/_content/{doc.path.relative_to(content.SOURCE_DIR).as_posix()}"
             assert bundled in names, f"{bundled} is missing from the wheel"
+    for schema in ("prediction-log.schema.json", "label.schema.json"):  # the prediction-log contract ships too
+        assert f"mlproof/performance/schemas/{schema}" in names, f"{schema} is missing from the wheel"
 
     target = work / "site"
     done = subprocess.run([*pip, "install", "--no-deps", "--no-index", "--target", str(target), str(wheel)],

@@ -14,11 +14,12 @@ import pytest
 
 from tests.server_harness import CHURN_FIXTURE, REPO, assert_tool_error, mcp_session, structured
 
-LOCAL_TOOLS = ("audit_repo", "explain_check", "find_evidence", "drift_report")
+LOCAL_TOOLS = ("audit_repo", "explain_check", "find_evidence", "list_checks", "drift_report", "ab_test")
 EXPECTED_TOOLS = {
-    "audit_repo", "explain_check", "find_evidence", "drift_report",
-    "search_runs", "compare_runs", "best_run", "get_model", "model_lineage", "registry_hygiene",
-    "gate_claim",
+    "audit_repo", "explain_check", "find_evidence", "list_checks", "drift_report",
+    "list_experiments", "search_runs", "get_run", "compare_runs", "best_run",
+    "list_models", "get_model", "model_lineage", "registry_hygiene",
+    "gate_claim", "ab_test", "model_performance",
 }
 
 
@@ -135,19 +136,30 @@ def test_audit_repo_grades_the_fixture_with_evidence_and_progress():
             progress.append((done, total))
 
         async with mcp_session(cwd=REPO) as session:
-            report = structured(await session.call_tool("audit_repo", {"path": str(CHURN_FIXTURE)}, progress_callback=on_progress))
-            statuses = {check["status"] for check in report["checks"]}
-            assert statuses <= {"pass", "partial", "fail", "n/a"} and len(report["checks"]) == 34
+            summary = structured(await session.call_tool("audit_repo", {"path": str(CHURN_FIXTURE)}, progress_callback=on_progress))
+            assert summary["detail"] == "summary" and summary["report"] is None
+            assert set(summary["counts"]) <= {"pass", "partial", "fail", "n/a"} and sum(summary["counts"].values()) == 34
+            assert summary["counts"].get("fail"), "the bundled example project has gaps to find"
+            assert len(summary["gaps"]) == summary["counts"].get("fail", 0) + summary["counts"].get("partial", 0)
+            for gap in summary["gaps"]:
+                if gap["status"] == "partial":
+                    assert gap["evidence"] and gap["evidence"]["location"], f"{gap['id']} is partial without evidence"
+            assert summary["maturity_level"] is not None and len(summary["pillars"]) == 6
+            assert progress and progress[-1][0] == progress[-1][1], "progress reaches total"
+
+            full = structured(await session.call_tool("audit_repo", {"path": str(CHURN_FIXTURE), "detail": "full"}))
+            report = full["report"]
+            assert full["detail"] == "full" and len(report["checks"]) == 34
             for check in report["checks"]:
                 if check["status"] in ("pass", "partial"):
                     assert check["evidence"], f"{check['id']} is {check['status']} without evidence"
-            assert "fail" in statuses, "the bundled example project has gaps to find"
-            assert progress and progress[-1][0] == progress[-1][1], "progress reaches total"
+            assert {c["id"] for c in report["checks"] if c["status"] in ("fail", "partial")} == {g["id"] for g in summary["gaps"]}
 
             pillar = report["checks"][0]["pillar"]
-            narrowed = structured(await session.call_tool("audit_repo", {"path": "evals/fixtures/churn-model", "only": pillar}))
-            assert narrowed["checks"] and {check["pillar"] for check in narrowed["checks"]} == {pillar}
+            narrowed = structured(await session.call_tool("audit_repo", {"path": "evals/fixtures/churn-model", "only": pillar, "detail": "full"}))
+            assert narrowed["report"]["checks"] and {check["pillar"] for check in narrowed["report"]["checks"]} == {pillar}
             assert_tool_error(await session.call_tool("audit_repo", {"path": str(CHURN_FIXTURE), "only": "nonsense"}), "nonsense")
+            assert_tool_error(await session.call_tool("audit_repo", {"path": str(CHURN_FIXTURE), "detail": "everything"}), "detail")
 
     anyio.run(scenario)
 

@@ -16,21 +16,23 @@ from tests.helpers import require_tool
 REPO = Path(__file__).resolve().parents[1]
 SKILLS = REPO / "skills"
 COMMANDS = REPO / "commands"
-EXPECTED_SKILLS = ["anti-fake-pass-gate", "mlops-architect", "mlops-audit", "mlops-drift", "mlops-patterns"]
+EXPECTED_SKILLS = ["anti-fake-pass-gate", "mlops-architect", "mlops-audit", "mlops-drift", "mlops-experiments", "mlops-patterns"]
 EXPECTED_COMMANDS = {  # command -> the skill it drives
     "mlops-audit": "mlops-audit",
     "mlops-architect": "mlops-architect",
     "mlops-gate": "anti-fake-pass-gate",
     "mlops-drift": "mlops-drift",
     "mlops-patterns": "mlops-patterns",
+    "mlops-experiments": "mlops-experiments",
 }
 # MCP tools each skill must name (the skill decides which tool the assistant calls).
 REQUIRED_TOOLS = {
     "mlops-audit": ["audit_repo", "find_evidence", "explain_check", "get_model", "registry_hygiene"],
     "mlops-architect": ["audit_repo", "find_evidence", "search_runs", "get_model"],
     "anti-fake-pass-gate": ["gate_claim", "find_evidence", "get_model"],
-    "mlops-drift": ["drift_report"],
-    "mlops-patterns": ["audit_repo", "find_evidence"],
+    "mlops-drift": ["drift_report", "model_performance"],
+    "mlops-patterns": ["audit_repo", "find_evidence", "ab_test"],
+    "mlops-experiments": ["ab_test"],
 }
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s#]+)(?:#[^)]*)?\)")
 
@@ -48,7 +50,7 @@ def front_matter(path: Path) -> tuple[dict, str]:
     return yaml.safe_load(match.group(1)), match.group(2)
 
 
-def test_the_five_skills_exist():
+def test_the_six_skills_exist():
     assert sorted(p.parent.name for p in SKILLS.glob("*/SKILL.md")) == EXPECTED_SKILLS
 
 
@@ -125,6 +127,15 @@ def test_architect_skill_ends_with_the_four_assessments_and_says_when_not():
     assert "inference" in body.lower() and "one-off" in body.lower()
     for topic in ("Experiment tracking", "Registry", "CI/CD for ML", "Automated retraining", "diagram", "roadmap"):
         assert topic.lower() in body.lower(), topic
+    assert "400-500 words" in body and "550" in body, "the architect answer fits a page"
+
+
+def test_experiments_skill_routes_the_statistics_to_the_tool():
+    _, body = front_matter(SKILLS / "mlops-experiments" / "SKILL.md")
+    for topic in ("sample size", "minimum detectable effect", "O'Brien-Fleming", "peek", "sample_ratio", "expected loss", "Welch"):
+        assert topic.lower() in body.lower(), topic
+    _, patterns = front_matter(SKILLS / "mlops-patterns" / "SKILL.md")
+    assert "`mlops-experiments`" in patterns and "`ab_test`" in patterns
 
 
 def test_gate_skill_lists_the_seven_proofs_in_order():

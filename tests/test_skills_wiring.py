@@ -13,8 +13,9 @@ REPO = Path(__file__).resolve().parents[1]
 PACK_FILES = sorted((REPO / "skills").glob("*/SKILL.md")) + sorted((REPO / "commands").glob("*.md")) \
     + sorted((REPO / "references").glob("*.md"))
 # The MCP tools the issue names; any of them a skill mentions must be served by the real server.
-KNOWN_TOOLS = ["audit_repo", "explain_check", "find_evidence", "drift_report", "search_runs", "compare_runs",
-               "best_run", "get_model", "model_lineage", "registry_hygiene", "gate_claim"]
+KNOWN_TOOLS = ["audit_repo", "explain_check", "find_evidence", "list_checks", "drift_report", "list_experiments",
+               "search_runs", "get_run", "compare_runs", "best_run", "list_models", "get_model", "model_lineage",
+               "registry_hygiene", "gate_claim", "ab_test", "model_performance"]
 CLI_MENTION = re.compile(r"`mlproof ([a-z][a-z-]*)(?: ([a-z][a-z-]*))?")
 
 

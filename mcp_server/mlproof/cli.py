@@ -25,6 +25,8 @@ COMMAND_MODULES = [
     "mlproof.drift.cli",
     "mlproof.tracking.cli",
     "mlproof.gate.cli",
+    "mlproof.experiments.cli",
+    "mlproof.performance.cli",
     "mlproof.server_cli",
     "mlproof.evals.cli",
     "mlproof.demo",

@@ -38,7 +38,6 @@ from pydantic import BaseModel, Field, ValidationError
 
 from mlproof import __version__, content
 from mlproof.errors import MlproofError
-from mlproof.evidence import Evidence
 from mlproof.roots import AllowedRoots, resolve_inside
 
 log = logging.getLogger("mlproof.server")
@@ -51,6 +50,10 @@ mlproof collects evidence for MLOps questions instead of answering from memory.
 - drift_report compares two datasets column by column (method, statistic, threshold).
 - search_runs, compare_runs, best_run, get_model, model_lineage, registry_hygiene read an MLflow store (read-only).
 - gate_claim refuses a "done" claim unless the proofs exist.
+- ab_test analyses or plans an A/B test (z-test, intervals, power, sample size, sequential bounds, Bayesian).
+- model_performance joins logged predictions with late labels: quality per window and segment vs the champion.
+- list_checks, list_experiments, get_run, list_models list what there is to drill into.
+Outputs are compact by default; audit_repo(detail="full") and drift_report(detail="full") return everything.
 Resources mlproof://skills/<name>, mlproof://references/<name> and mlproof://checks/<id> hold the
 judgement frameworks; read the matching skill before judging. Paths must lie inside the client's roots.
 """
@@ -69,11 +72,24 @@ def tool_error(message: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
 
 
+def _redacted(value: Any) -> Any:
+    """Every string of a JSON-like value through redact(): the last step before anything leaves the server."""
+    from mlproof.repo.redact import redact
+
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redacted(item) for item in value]
+    return value
+
+
 def tool_result(model: BaseModel, text: str | None = None) -> CallToolResult:
-    """Structured output from an engine model, with the same JSON as text for text-only clients."""
-    data = model.model_dump(mode="json")
+    """Structured output from an engine model, with the same JSON as text (compact: agents pay per character)."""
+    data = _redacted(model.model_dump(mode="json"))
     return CallToolResult(
-        content=[TextContent(type="text", text=text if text is not None else json.dumps(data, indent=1))],
+        content=[TextContent(type="text", text=text if text is not None else json.dumps(data, separators=(",", ":")))],
         structured_content=data,
     )
 
@@ -211,6 +227,8 @@ def create_server(allow: list[str | Path] | None = None, cwd: str | Path | None 
     register_drift_tools(server)
     register_mlflow_tools(server)
     register_gate_tools(server)
+    register_experiment_tools(server)
+    register_performance_tools(server)
     register_resources(server)
     register_prompts(server)
     return server
@@ -223,20 +241,23 @@ def create_server(allow: list[str | Path] | None = None, cwd: str | Path | None 
 PathArg = Annotated[str, Field(description="Path to a repository or folder inside the client's roots (relative paths start at the first root).")]
 
 
-class EvidenceFound(BaseModel):
-    """What find_evidence returns: the query, the evidence, and a plain statement when nothing matched."""
-
-    path: str
-    query: str
-    found: bool
-    summary: str
-    evidence: list[Evidence]
+Detail = Annotated[Literal["summary", "full"], Field(description="'summary' (default): the compact view; 'full': everything.")]
 
 
 def register_catalog_tools(server: MlproofServer) -> None:
     from mlproof.rubric.catalog import get_check
+    from mlproof.rubric.lookup import check_index
 
     Check = return_model(get_check)
+
+    @server.tool(annotations=LOCAL_READ, title="List audit checks")
+    @guarded
+    async def list_checks(
+        pillar: Annotated[str | None, Field(description="Only this pillar: data, dev, deploy, monitor, cicd or gov.")] = None,
+    ) -> Annotated[CallToolResult, return_model(check_index)]:
+        """The audit catalog as an index: every check id with its pillar, title, weight and ML Test
+        Score mapping. explain_check gives one check in full."""
+        return tool_result(check_index(pillar.strip() if pillar else None))
 
     @server.tool(annotations=LOCAL_READ, title="Explain an audit check")
     @guarded
@@ -250,8 +271,8 @@ def register_catalog_tools(server: MlproofServer) -> None:
 
 def register_audit_tools(server: MlproofServer) -> None:
     from mlproof.rubric.audit import run_audit
-
-    AuditReport = return_model(run_audit)
+    from mlproof.rubric.lookup import EvidenceFound, evidence_search
+    from mlproof.rubric.summary import AuditSummary, audit_full, audit_summary
 
     @server.tool(annotations=LOCAL_READ, title="Audit a repository")
     @guarded
@@ -259,14 +280,16 @@ def register_audit_tools(server: MlproofServer) -> None:
         ctx: Context,
         path: PathArg,
         only: Annotated[str | None, Field(description="Limit the audit to one pillar: data, dev, deploy, monitor, cicd or gov.")] = None,
-    ) -> Annotated[CallToolResult, AuditReport]:
+        detail: Detail = "summary",
+    ) -> Annotated[CallToolResult, AuditSummary]:
         """Grade an ML repository on mlproof's 34 checks in six pillars (data, training, serving,
-        monitoring, governance, infrastructure). Each check is pass, partial, fail or n/a with
-        file:line evidence, why it matters and how to fix it; the report adds pillar scores, a
-        maturity level, the ML Test Score, the top risks and a roadmap. Read-only."""
+        monitoring, governance, infrastructure). By default a compact summary (about 3k tokens):
+        maturity level, pillar scores, every failing or partial check with its strongest evidence
+        (path:line + snippet) and fix, the top risks and the roadmap. detail='full' adds the complete
+        report; find_evidence and explain_check drill into one check. Read-only."""
         root = await server.path(ctx, path, "repository path")
         report = await run_engine(ctx, run_audit, str(root), only=only)
-        return tool_result(report)
+        return tool_result(audit_full(report) if detail == "full" else audit_summary(report))
 
     @server.tool(annotations=LOCAL_READ, title="Find evidence for a practice")
     @guarded
@@ -277,18 +300,10 @@ def register_audit_tools(server: MlproofServer) -> None:
     ) -> Annotated[CallToolResult, EvidenceFound]:
         """Search a repository for evidence of one check or practice and return each hit as
         path:line with a redacted snippet. Says plainly when nothing was found."""
-        from mlproof.rubric.audit import find_evidence as engine_find_evidence
-
         root = await server.path(ctx, path, "repository path")
         if not query.strip():
             raise MlproofError("The query is empty; give a check id or a practice keyword.")
-        hits = await run_sync(engine_find_evidence, str(root), query.strip())
-        summary = (
-            f"Found {len(hits)} piece(s) of evidence for {query!r} in {root}."
-            if hits
-            else f"No evidence for {query!r} was found in {root}."
-        )
-        return tool_result(EvidenceFound(path=str(root), query=query, found=bool(hits), summary=summary, evidence=hits))
+        return tool_result(await run_sync(evidence_search, root, query))
 
 
 # ---------------------------------------------------------------------------
@@ -326,11 +341,14 @@ def register_drift_tools(server: MlproofServer) -> None:
         thresholds: Annotated[dict[str, float] | None, Field(description="Per-column drift thresholds for the chosen method.")] = None,
         threshold: Annotated[float | None, Field(description="One threshold for every column (the method's default otherwise).")] = None,
         drift_share: Annotated[float, Field(ge=0, le=1, description="Share of drifted columns at which the whole dataset counts as drifted.")] = 0.5,
+        detail: Detail = "summary",
     ) -> Annotated[CallToolResult, DriftReport]:
         """Compare a reference and a current dataset column by column. Each column gets a
         statistical test chosen for its type (e.g. Kolmogorov-Smirnov, PSI, chi-squared,
         Jensen-Shannon, Wasserstein), its statistic or p-value, the threshold and a drifted
-        flag; the dataset drifts when the share of drifted columns reaches drift_share."""
+        flag; the dataset drifts when the share of drifted columns reaches drift_share.
+        detail='full' adds the binned distributions (chart data) and the evidence list."""
+        from mlproof.compact import compact_drift
         from mlproof.drift.engine import drift_report as engine_drift_report
 
         report = await run_engine(
@@ -345,7 +363,7 @@ def register_drift_tools(server: MlproofServer) -> None:
             threshold=threshold,
             drift_share=drift_share,
         )
-        return tool_result(report)
+        return tool_result(report if detail == "full" else compact_drift(report))
 
 
 # ---------------------------------------------------------------------------
@@ -430,6 +448,31 @@ def register_mlflow_tools(server: MlproofServer) -> None:
                                 experiments=experiments, filter_string=filter_string)
         return tool_result(result)
 
+    @server.tool(annotations=MLFLOW_READ, title="List MLflow experiments")
+    @guarded
+    async def list_experiments(
+        ctx: Context,
+        filter_string: Annotated[str | None, Field(description="MLflow experiment filter, e.g. \"name LIKE 'churn%'\".")] = None,
+        view: Annotated[Literal["active", "deleted", "all"], Field(description="Which lifecycle stage to list.")] = "active",
+        tracking_uri: TrackingUriArg = None,
+    ) -> Annotated[CallToolResult, return_model(tracking.list_experiments)]:
+        """The experiments of an MLflow store: id, name, lifecycle stage, tags. Read-only."""
+        uri = await checked_tracking_uri(server, ctx, tracking_uri)
+        return tool_result(await run_sync(tracking.list_experiments, uri, filter_string=filter_string, view=view))
+
+    @server.tool(annotations=MLFLOW_READ, title="One MLflow run")
+    @guarded
+    async def get_run(
+        ctx: Context,
+        run_id: Annotated[str, Field(min_length=1, description="The run id.")],
+        history: Annotated[bool, Field(description="Include metric histories (best value and step per metric).")] = False,
+        tracking_uri: TrackingUriArg = None,
+    ) -> Annotated[CallToolResult, return_model(tracking.get_run)]:
+        """One run: params, final (and with history, best) metrics, tags, git commit, logged
+        datasets, artifacts and the logged model with its signature. Read-only."""
+        uri = await checked_tracking_uri(server, ctx, tracking_uri)
+        return tool_result(await run_sync(tracking.get_run, run_id.strip(), uri, history=history))
+
     register_registry_tools(server)
 
 
@@ -437,6 +480,17 @@ def register_registry_tools(server: MlproofServer) -> None:
     from mlproof import tracking
 
     ModelName = Annotated[str, Field(description="Registered model name.")]
+
+    @server.tool(annotations=MLFLOW_READ, title="List registered models")
+    @guarded
+    async def list_models(
+        ctx: Context,
+        filter_string: Annotated[str | None, Field(description="MLflow filter, e.g. \"name LIKE 'churn%'\".")] = None,
+        tracking_uri: TrackingUriArg = None,
+    ) -> Annotated[CallToolResult, return_model(tracking.list_models)]:
+        """Registered models with their aliases and latest version. Read-only."""
+        uri = await checked_tracking_uri(server, ctx, tracking_uri)
+        return tool_result(await run_sync(tracking.list_models, uri, filter_string=filter_string))
 
     @server.tool(annotations=MLFLOW_READ, title="Registered model")
     @guarded
@@ -510,6 +564,101 @@ def register_gate_tools(server: MlproofServer) -> None:
         uri = await checked_tracking_uri(server, ctx, tracking_uri)
         verdict = await run_sync(engine_gate_claim, claim, repo=repo_path, tracking_uri=uri, model=model, alias=alias)
         return tool_result(verdict)
+
+
+# ---------------------------------------------------------------------------
+# Tools: A/B tests and model performance
+# ---------------------------------------------------------------------------
+
+def register_experiment_tools(server: MlproofServer) -> None:
+    from mlproof.experiments.models import ABReport
+
+    Arm = Annotated[dict[str, float] | None, Field(description="{\"conversions\": x, \"users\": n} for a conversion "
+                                                                "metric, or {\"mean\": m, \"sd\": s, \"n\": n} for a continuous one.")]
+
+    @server.tool(annotations=LOCAL_READ, title="A/B test statistics")
+    @guarded
+    async def ab_test(
+        ctx: Context,
+        control: Arm = None,
+        treatment: Arm = None,
+        data: Annotated[str | None, Field(description="Instead of the arms: a file with one row per user (.csv, .parquet, .jsonl) inside the client's roots.")] = None,
+        group_column: Annotated[str | None, Field(description="Column naming the arm in `data` (default: variant, group, arm or bucket).")] = None,
+        value_column: Annotated[str | None, Field(description="Metric column in `data`: 0/1 for conversions, numbers for a continuous metric.")] = None,
+        control_group: Annotated[str | None, Field(description="Which group in `data` is the control (default: one named control, a, baseline or champion).")] = None,
+        baseline: Annotated[float | dict[str, float] | None, Field(description="Plan a test instead: the control conversion rate, or {\"mean\", \"sd\"}.")] = None,
+        metric: Annotated[Literal["conversion", "continuous"] | None, Field(description="Force the metric type (default: from the input).")] = None,
+        alpha: Annotated[float, Field(description="Two-sided significance level.")] = 0.05,
+        power: Annotated[float, Field(description="Power for the minimum detectable effect and the sample size.")] = 0.8,
+        target_lift: Annotated[float | None, Field(description="Smallest lift worth detecting (absolute: 0.01 = 1 point; see lift_type).")] = None,
+        lift_type: Annotated[Literal["absolute", "relative"], Field(description="Whether target_lift is absolute or relative (0.05 = +5%).")] = "absolute",
+        ratio: Annotated[float, Field(description="Planned treatment users per control user, for the sample size.")] = 1.0,
+        looks: Annotated[int | None, Field(description="Planned number of analyses (group-sequential design, O'Brien-Fleming bounds).")] = None,
+        look: Annotated[int | None, Field(description="Which of the planned looks this analysis is (1..looks).")] = None,
+        information_fractions: Annotated[list[float] | None, Field(description="Information fraction of each look (default: equally spaced; the last is 1).")] = None,
+        prior: Annotated[list[float], Field(description="Beta(a, b) prior of each arm's conversion rate.")] = [1.0, 1.0],
+        expected_split: Annotated[float, Field(description="Planned share of control users, for the sample ratio mismatch check.")] = 0.5,
+    ) -> Annotated[CallToolResult, ABReport]:
+        """Analyse or plan an A/B test. Conversions: two-proportion z-test and chi-square, Newcombe
+        interval for the absolute lift and delta-method (log) interval for the relative lift,
+        achieved power, minimum detectable effect, sample size per arm for target_lift, a
+        group-sequential design with Lan-DeMets O'Brien-Fleming bounds (looks, look), a
+        Beta-Binomial probability to beat control with expected loss, and a sample ratio check.
+        Continuous metrics: Welch's t-test from summary statistics or a data file. Every number
+        names its method; the verdict says what to do about peeking."""
+        from mlproof.experiments import ab_test as engine_ab_test
+
+        path = str(await server.path(ctx, data, "data file")) if data is not None else None
+        report = await run_sync(engine_ab_test, control, treatment, data=path, group_column=group_column,
+                                value_column=value_column, control_group=control_group, baseline=baseline, metric=metric,
+                                alpha=alpha, power=power, target_lift=target_lift, lift_type=lift_type, ratio=ratio,
+                                looks=looks, look=look, information_fractions=information_fractions, prior=tuple(prior),
+                                expected_split=expected_split)
+        return tool_result(report)
+
+
+def register_performance_tools(server: MlproofServer) -> None:
+    from mlproof.performance.models import PerformanceReport
+
+    @server.tool(annotations=MLFLOW_READ, title="Model performance with delayed labels")
+    @guarded
+    async def model_performance(
+        ctx: Context,
+        predictions: Annotated[str, Field(description="Prediction log (.csv, .parquet, .jsonl) in the prediction-log schema, inside the client's roots.")],
+        labels: Annotated[str, Field(description="Labels file: request_id, label, optional labelled_at.")],
+        task: Annotated[Literal["classification", "regression"] | None, Field(description="Default: detected from the data.")] = None,
+        metric: Annotated[Literal["accuracy", "auc", "log_loss", "rmse", "mae"] | None, Field(description="Primary metric (default: auc with scores, else accuracy; rmse for regression).")] = None,
+        window: Annotated[str, Field(description="Window length: 30m, 6h, 1d or 1w.")] = "1d",
+        segment_by: Annotated[str | None, Field(description="Column or features.NAME to slice by (default: segment, when logged).")] = None,
+        baseline: Annotated[float | None, Field(description="The champion's offline value of the primary metric.")] = None,
+        baseline_run: Annotated[str | None, Field(description="Or: read the baseline from this MLflow run (with baseline_metric).")] = None,
+        baseline_model: Annotated[str | None, Field(description="Or: from a model version, 'name@alias' or 'name/version' (with baseline_metric).")] = None,
+        baseline_metric: Annotated[str | None, Field(description="MLflow metric key of the baseline, e.g. val_roc_auc.")] = None,
+        tracking_uri: TrackingUriArg = None,
+        tolerance: Annotated[float, Field(description="Relative tolerance around the baseline (0.05 = 5%).")] = 0.05,
+        alpha: Annotated[float, Field(description="Level of the one-sided degradation test.")] = 0.05,
+        min_labels: Annotated[int, Field(description="Labelled predictions a window or segment needs to be judged.")] = 100,
+        positive_label: Annotated[str | None, Field(description="Positive class for AUC and log-loss (default: 1, True, or the larger label).")] = None,
+        model_version: Annotated[str | None, Field(description="Only predictions of this model_version.")] = None,
+        detail: Detail = "summary",
+    ) -> Annotated[CallToolResult, PerformanceReport]:
+        """Concept drift with delayed labels: join logged predictions with ground truth by
+        request_id, compute accuracy / AUC / log-loss (classification) or RMSE / MAE (regression)
+        per time window and per segment, report label coverage and delay, and flag windows
+        significantly worse than the champion's offline metric (a number, or read from an MLflow run
+        or model version) with the threshold and test named. 'summary' keeps the degraded and the 12
+        most recent windows. Read-only."""
+        from mlproof.performance import model_performance as engine_performance
+
+        predictions_path = await server.path(ctx, predictions, "predictions file")
+        labels_path = await server.path(ctx, labels, "labels file")
+        uri = await checked_tracking_uri(server, ctx, tracking_uri)
+        report = await run_sync(engine_performance, str(predictions_path), str(labels_path), task=task, metric=metric,
+                                window=window, segment_by=segment_by, baseline=baseline, baseline_run=baseline_run,
+                                baseline_model=baseline_model, baseline_metric=baseline_metric, tracking_uri=uri,
+                                tolerance=tolerance, alpha=alpha, min_labels=min_labels, positive_label=positive_label,
+                                model_version=model_version)
+        return tool_result(report if detail == "full" else report.compact())
 
 
 # ---------------------------------------------------------------------------
@@ -635,7 +784,8 @@ def register_prompts(server: MlproofServer) -> None:
             + grounding
             + "Choose tracking, registry, serving, monitoring and orchestration from the decision frameworks in the "
             "mlproof://references resources; justify each choice against the requirements and name what you would "
-            "not build yet." + _skill_text("mlops-architect")
+            "not build yet. Fit one page (400-500 words outside code blocks) and end with the four mandatory "
+            "sections: Confidence Assessment, Risk Assessment, Information Gaps, Caveats." + _skill_text("mlops-architect")
         )
 
     @server.prompt(name="gate", title="Done-gate", description="Check a 'done' claim against real evidence before accepting it.")

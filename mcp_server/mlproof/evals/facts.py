@@ -33,6 +33,18 @@ def numbers_in(value: Any) -> set[float]:
     return found
 
 
+def _field(data, path: str):
+    """data["a"][0]["b"] for the path "a.0.b"."""
+    for part in path.split("."):
+        if isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        elif isinstance(data, dict) and part in data:
+            data = data[part]
+        else:
+            return None
+    return data
+
+
 class DriftColumn(dict):
     """One column of a drift report as plain data: column, method, statistic, p_value, threshold, drifted."""
 
@@ -58,6 +70,7 @@ class Facts:
         self._drift: dict[tuple[str, str], dict] = {}
         self._audit = None
         self._gate: dict[tuple, Any] = {}
+        self._reports: dict[tuple, Any] = {}  # ab_test and model_performance reports
         self.known: set[float] = set()  # every number an engine produced while grading
 
     # -- files ---------------------------------------------------------------
@@ -153,6 +166,36 @@ class Facts:
                                          tracking_uri=self.tracking_uri, model=model, alias=alias)
         return self._gate[key]
 
+    # -- A/B tests and model performance -----------------------------------------
+    def ab(self, arguments: dict):
+        """ab_test on the arguments a scenario gives (the numbers in its prompt)."""
+        import json
+
+        key = ("ab", json.dumps(arguments, sort_keys=True))
+        if key not in self._reports:
+            from mlproof.experiments import ab_test
+
+            report = ab_test(**arguments)
+            self._reports[key] = report
+            self.known |= numbers_in(report.model_dump(mode="json"))
+        return self._reports[key]
+
+    def performance(self, spec: dict):
+        """model_performance on the fixture's prediction log and labels."""
+        import json
+
+        key = ("performance", json.dumps(spec, sort_keys=True, default=str))
+        if key not in self._reports:
+            from mlproof.performance import model_performance
+
+            report = model_performance(self.fixture_path(spec["predictions"]), self.fixture_path(spec["labels"]),
+                                       **spec.get("arguments", {}))
+            self._reports[key] = report
+            self.known |= numbers_in(report.model_dump(mode="json", exclude={"windows"}))
+            for window in report.windows:  # per-window metrics, not the counts of every window
+                self.known |= numbers_in([window.metrics, window.coverage, window.p_value])
+        return self._reports[key]
+
     # -- one named fact, as used by the numbers_match grader -----------------
     def value(self, spec: dict) -> tuple[float, str]:
         """The number a fact spec names, with a sentence saying where it came from."""
@@ -176,6 +219,13 @@ class Facts:
         if source == "mlflow_run":
             value = self.run_metric(spec["run"], spec["metric"])
             return value, f"MLflow: run {spec['run']} {spec['metric']} = {value:.4g}"
+        if source in ("ab", "performance"):
+            report = self.ab(spec["arguments"]) if source == "ab" else self.performance(spec)
+            value = _field(report.model_dump(mode="json"), spec["field"])
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise MlproofError(f"The {source} report has no number at {spec['field']}.")
+            name = "ab_test" if source == "ab" else "model_performance"
+            return float(value), f"{name}: {spec['field']} = {value:.6g}"
         if source == "constant":  # a number the scenario itself fixes (e.g. from the prompt)
             return float(spec["value"]), f"scenario constant {spec['value']}"
         raise MlproofError(f"Unknown fact source {source!r}.")

@@ -69,6 +69,18 @@ def sections(options: dict, ctx: GradeContext) -> tuple[bool, str]:
     return True, f"all {len(options['sections'])} required sections present"
 
 
+@grader("word_count")
+def word_count(options: dict, ctx: GradeContext) -> tuple[bool, str]:
+    """The answer fits its length: at most `max` (and at least `min`) words outside code blocks."""
+    words = textscan.word_count(ctx.answer)
+    most, least = int(options.get("max", 10**9)), int(options.get("min", 0))
+    if words > most:
+        return False, f"{words} words outside code blocks, over the limit of {most}"
+    if words < least:
+        return False, f"{words} words outside code blocks, under the minimum of {least}"
+    return True, f"{words} words outside code blocks (limit {most})"
+
+
 @grader("mentions")
 def mentions(options: dict, ctx: GradeContext) -> tuple[bool, str]:
     """Each group must be mentioned (any synonym); `min` lowers how many groups are needed."""
@@ -345,6 +357,37 @@ def gate_agrees(options: dict, ctx: GradeContext) -> tuple[bool, str]:
     if says_blocked:
         return False, f"says {says_blocked!r}, but the gate finds every proof satisfied (PASS)"
     return True, "does not block a claim the gate passes"
+
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+
+
+def _date_phrases(iso_day: str) -> list[str]:
+    """2025-03-16 -> ["2025-03-16", "March 16", "16 March", "Mar 16", "16 Mar"]."""
+    year, month, day = iso_day.split("-")
+    name = MONTHS[int(month) - 1]
+    return [iso_day, f"{name} {int(day)}", f"{int(day)} {name}", f"{name[:3]} {int(day)}", f"{int(day)} {name[:3]}"]
+
+
+@grader("performance_agrees")
+def performance_agrees(options: dict, ctx: GradeContext) -> tuple[bool, str]:
+    """Agrees with model_performance on the fixture's logs: degraded or not, and when it started."""
+    report = ctx.facts.performance(options)
+    text = textscan.prose(ctx.answer)
+    degraded_words = ["degraded", "degradation", "dropped", "fell", "declined", "decayed", "below the", "concept drift"]
+    says_degraded = textscan.find_phrase(text, degraded_words)
+    if report.status != "degraded":
+        if says_degraded and not NEGATION.search(" ".join(_lines_mentioning(text, [says_degraded]))):
+            return False, f"says {says_degraded!r}, but the engine finds no degraded window ({report.status})"
+        return True, f"does not claim a degradation the engine does not find ({report.status})"
+    if not says_degraded:
+        return False, f"does not say quality degraded; the engine flags {len(report.degraded_windows)} window(s)"
+    first = report.degraded_windows[0][:10]
+    named = textscan.find_phrase(text, _date_phrases(first))
+    if not named:
+        return False, f"does not name when it started: the first degraded window is {first}"
+    return True, f"says {says_degraded!r} and names the first degraded window ({named})"
 
 
 @grader("tools_called")

@@ -6,7 +6,8 @@ import re
 
 HEADING = re.compile(r"^[ \t]{0,3}(#{1,6}[ \t]+.+|\*\*[^*\n]+\*\*[ \t]*:?[ \t]*$|[A-Z][\w /&'()-]{1,60}:[ \t]*$)", re.MULTILINE)
 FENCE = re.compile(r"```[^\n]*\n(.*?)```", re.DOTALL)
-NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:[eE]-?\d+)?%?(?!\.?\w)")
+# Thousands separators are read ("14,751" is one number); a comma not followed by exactly three digits separates.
+NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE]-?\d+)?%?(?!\.?\w)")
 # A file path: directories plus a name with a project-file extension, or well-known
 # extension-less files. The extension list keeps module names (mlflow.sklearn) out.
 FILE_EXTENSIONS = "py|ipynb|ya?ml|csv|parquet|jsonl?|toml|txt|md|cfg|ini|sh|sql|lock|tf|dvc|pkl|joblib|env|html|r|R|scala|java|go|ts|js"
@@ -52,10 +53,15 @@ def prose(text: str) -> str:
     return FENCE.sub("", text)
 
 
+def word_count(text: str) -> int:
+    """Words outside fenced code blocks (table pipes and Markdown markers are not words)."""
+    return len(re.findall(r"[A-Za-z0-9][\w'’.,%/@:+-]*", prose(text)))
+
+
 def parse_number(token: str) -> tuple[float, int, bool]:
     """(value, decimals shown, was a percentage)."""
     percent = token.endswith("%")
-    core = token.rstrip("%")
+    core = token.rstrip("%").replace(",", "")
     decimals = len(core.split(".")[1]) if "." in core and "e" not in core.lower() else 0
     return float(core), decimals, percent
 

@@ -1,4 +1,4 @@
-"""`mlproof audit`, `mlproof explain CHECK_ID` and `mlproof checks`."""
+"""`mlproof audit`, `mlproof explain CHECK_ID`, `mlproof checks` and `mlproof evidence PATH CHECK|TERM`."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     audit = subparsers.add_parser("audit", help="Grade a repository on the six MLOps pillars, with evidence.",
                                   description="Scan a repository (read-only) and grade the 34 catalog checks.")
     audit.add_argument("path", help="Repository folder to audit.")
-    audit.add_argument("--format", choices=["md", "json"], default="md", help="Output format (default: md).")
+    audit.add_argument("--format", choices=["md", "json", "summary"], default="md",
+                       help="md (default), json (the full report) or summary (the compact JSON the MCP tool returns by default).")
     audit.add_argument("--output", "-o", type=Path, help="Write the report to this file instead of stdout.")
     audit.add_argument("--only", metavar="PILLAR", help="Show one pillar: data, dev, deploy, monitor, cicd or gov.")
     audit.add_argument("--fail-under", type=float, metavar="SCORE", help="Exit 1 when the overall score (0-10) is below SCORE.")
@@ -26,6 +27,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     explain = subparsers.add_parser("explain", help="Explain one audit check: why it matters, how it is detected, how to fix it.")
     explain.add_argument("check_id", help="A check id such as dev.experiment_tracking (see `mlproof checks`).")
     explain.set_defaults(handler=run_explain_command)
+
+    evidence = subparsers.add_parser("evidence", help="Evidence in a repository for one check id, pillar or keyword (exit 1 when none).",
+                                     description="Search a repository (read-only) for one check or practice; each hit is "
+                                                 "path:line with a redacted snippet. Exit 0 found, 1 nothing found, 2 bad input.")
+    evidence.add_argument("path", help="Repository folder.")
+    evidence.add_argument("query", help="A check id (dev.experiment_tracking), a pillar (monitor) or a keyword ('feature store').")
+    evidence.add_argument("--format", choices=["md", "json"], default="md")
+    evidence.set_defaults(handler=run_evidence_command)
 
     checks = subparsers.add_parser("checks", help="List the audit check catalog.")
     checks.add_argument("--pillar", help="Only this pillar.")
@@ -85,7 +94,15 @@ def run_audit_command(args: argparse.Namespace) -> int:
         report = run_audit(args.path, only=args.only, progress=progress, max_bytes=int(args.max_file_size * 1024 * 1024))
     finally:
         stop()
-    _write(render_json(report) if args.format == "json" else render_markdown(report), args.output)
+    if args.format == "summary":
+        from mlproof.rubric.summary import audit_summary
+
+        from mlproof.repo.redact import redact
+
+        text = redact(audit_summary(report).model_dump_json(indent=1))
+    else:
+        text = render_json(report) if args.format == "json" else render_markdown(report)
+    _write(text, args.output)
     if args.output is not None:
         print(f"Report written to {args.output}", file=sys.stderr)
     if args.fail_under is not None and (report.score or 0.0) < args.fail_under:
@@ -114,6 +131,15 @@ def explain_text(check_id: str) -> str:
 def run_explain_command(args: argparse.Namespace) -> int:
     _write(explain_text(args.check_id), None)
     return 0
+
+
+def run_evidence_command(args: argparse.Namespace) -> int:
+    from mlproof.repo.redact import redact
+    from mlproof.rubric.lookup import evidence_search
+
+    result = evidence_search(args.path, args.query)
+    _write(redact(result.model_dump_json(indent=2) if args.format == "json" else result.to_markdown()), None)
+    return 0 if result.found else 1
 
 
 def run_checks_command(args: argparse.Namespace) -> int:
