@@ -123,3 +123,25 @@ def s3_server(moto_server: Path, bucket: str):
         yield endpoint
     finally:
         stop(server)
+
+
+@contextlib.contextmanager
+def uvicorn_app(app: str, cwd: Path, env: dict, python: str, log_path: Path):
+    """Serve `module:app` with uvicorn on 127.0.0.1; yield its base URL once /health answers 200."""
+    port = free_port()
+    with open(log_path, "w") as log:
+        server = subprocess.Popen([python, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)],
+                                  cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and server.poll() is None:
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(f"{base}/health", timeout=5).status_code == 200:
+                        break
+                time.sleep(0.5)
+            else:
+                pytest.fail(f"uvicorn never answered /health: {log_path.read_text()[-2000:]}")
+            yield base
+        finally:
+            stop(server)

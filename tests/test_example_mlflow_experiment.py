@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,14 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.local_servers import uvicorn_app
+
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "mlflow-experiment"
 CUSTOMER = {"tenure_months": 3, "monthly_charges": 95.5, "plan": "basic"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -46,22 +40,7 @@ def test_train_serve_promote_and_roll_back_without_restart(project):
     assert first["version"] == "1" and first["val_auc"] > 0.7
     assert run(folder, env, "promote.py") == {"model": "churn", "champion_before": None, "champion_after": "1"}
 
-    port = free_port()
-    log = open(folder / "uvicorn.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "serve:app", "--host", "127.0.0.1", "--port", str(port)],
-                              cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                if httpx.get(f"{base}/health", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            pytest.fail(f"uvicorn never answered: {(folder / 'uvicorn.log').read_text()[-2000:]}")
-
+    with uvicorn_app("serve:app", folder, env, sys.executable, folder / "uvicorn.log") as base:
         def predict() -> dict:
             response = httpx.post(f"{base}/predict", json=CUSTOMER, timeout=30)
             assert response.status_code == 200, response.text
@@ -88,10 +67,6 @@ def test_train_serve_promote_and_roll_back_without_restart(project):
         assert rolled_back["churn_probability"] == served_v1["churn_probability"]
         # Bad input is a 4xx, not a prediction.
         assert httpx.post(f"{base}/predict", json={**CUSTOMER, "plan": "gold"}, timeout=30).status_code == 422
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-        log.close()
 
 
 def test_logged_model_has_a_signature_and_returns_probabilities(project):

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.helpers import require_tool
-from tests.local_servers import free_port
+from tests.local_servers import uvicorn_app
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 EXAMPLE = EXAMPLES / "monitoring-dashboard"
@@ -61,29 +60,12 @@ def service_metrics(tmp_path_factory):
     trained = subprocess.run([sys.executable, "train.py", "--alias", "champion"], cwd=serve, env=env,
                              capture_output=True, text=True, timeout=300)
     assert trained.returncode == 0, trained.stderr[-2000:]
-    port = free_port()
-    log = open(root / "uvicorn.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "serve:app", "--host", "127.0.0.1", "--port", str(port)],
-                              cwd=serve, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                if httpx.get(f"{base}/health", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+    with uvicorn_app("serve:app", serve, env, sys.executable, root / "uvicorn.log") as base:
         customers = [{"tenure_months": 2, "monthly_charges": 110.0, "plan": "basic"},      # likely churn
                      {"tenure_months": 70, "monthly_charges": 20.0, "plan": "premium"}]    # likely stay
         for i in range(10):
             assert httpx.post(f"{base}/predict", json=customers[i % 2], timeout=30).status_code == 200
-        text = httpx.get(f"{base}/metrics/", timeout=10).text
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-        log.close()
-    return text
+        return httpx.get(f"{base}/metrics/", timeout=10).text
 
 
 def samples(text: str) -> list:

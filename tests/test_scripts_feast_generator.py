@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -13,22 +11,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from tests.envs.refs_runner import FEATURE_STORE_YAML
 from tests.refs_env import run_refs
+
+from tests.helpers import load_script
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "feast_feature_definition_generator.py"
 T0 = datetime(2026, 3, 1, 6, tzinfo=timezone.utc)
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location("feast_feature_definition_generator", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the file executes
-    spec.loader.exec_module(module)
-    return module
-
-
-generator = load_script()
+generator = load_script(SCRIPT)
 
 
 def activity_table() -> pa.Table:
@@ -49,16 +42,6 @@ def activity_table() -> pa.Table:
     })
 
 
-FEATURE_STORE_YAML = """project: generated
-provider: local
-registry: data/registry.db
-online_store:
-  type: sqlite
-  path: data/online_store.db
-offline_store:
-  type: file
-entity_key_serialization_version: 3
-"""
 
 # Runs in the refs environment after `feast apply`: materialise both views, read online and point in time.
 READ_BACK = """

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -13,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
+from tests.helpers import load_script
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "model_validation_suite.py"
@@ -78,15 +79,7 @@ def store(tmp_path_factory):
     return {"uri": uri, "root": root, "holdout": holdout, "versions": versions}
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location("model_validation_suite", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the file executes
-    spec.loader.exec_module(module)
-    return module
-
-
-suite = load_script()
+suite = load_script(SCRIPT)
 
 
 def suite_args(store, args: tuple[str, ...], data: Path | None) -> list[str]:
