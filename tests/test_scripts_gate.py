@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -12,20 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import load_script
+
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "champion_challenger_gate.py"
 MODEL = "churn"
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location("champion_challenger_gate", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the file executes
-    spec.loader.exec_module(module)
-    return module
-
-
-gate = load_script()
+gate = load_script(SCRIPT)
 
 
 def train_and_register(X_train, y_train, X_test, y_test, columns, C):

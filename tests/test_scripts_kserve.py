@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.k8s_shapes import manifest_problems
+
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "kserve_canary.py"
 
@@ -62,8 +64,10 @@ def test_storage_uri_manifest_is_a_canary_inference_service(capsys):
     predictor = manifest["spec"]["predictor"]
     assert predictor["canaryTrafficPercent"] == 20
     assert predictor["model"]["storageUri"] == "gs://bucket/churn/2"
-    assert predictor["model"]["modelFormat"] == {"name": "sklearn"}
-    assert "protocolVersion" not in predictor["model"]
+    # The default is an MLflow model folder, served by KServe's MLServer runtime over protocol v2.
+    assert predictor["model"]["modelFormat"] == {"name": "mlflow"}
+    assert predictor["model"]["runtime"] == "kserve-mlserver" and predictor["model"]["protocolVersion"] == "v2"
+    assert manifest_problems(manifest) == []
     resources = predictor["model"]["resources"]
     assert resources["requests"] == resources["limits"] == {"cpu": "500m", "memory": "1Gi"}
     assert predictor["minReplicas"] == 1 and predictor["maxReplicas"] == 3
@@ -76,6 +80,7 @@ def test_registry_alias_resolves_to_the_version_storage(registry, capsys):
     model = yaml.safe_load(out)["spec"]["predictor"]["model"]
     assert model["storageUri"] == "s3://ml-models/churn/v2"
     assert model["modelFormat"] == {"name": "mlflow"} and model["protocolVersion"] == "v2"
+    assert model["runtime"] == "kserve-mlserver"
     assert yaml.safe_load(out)["metadata"]["annotations"]["mlproof.dev/model-uri"] == "models:/churn@challenger"
     code, out, _ = generate(capsys, "--tracking-uri", registry, "--name", "churn", "--model-uri", "models:/churn/1")
     assert code == 0 and yaml.safe_load(out)["spec"]["predictor"]["model"]["storageUri"] == "s3://ml-models/churn/v1"
@@ -100,6 +105,8 @@ def test_output_file_and_no_namespace(tmp_path, capsys):
         (["--name", "churn", "--model-uri", "s3://b/m", "--cpu", "lots"], "is not a Kubernetes quantity"),
         (["--name", "churn", "--model-uri", "s3://b/m", "--min-replicas", "4"], "replicas must satisfy"),
         (["--name", "churn", "--model-uri", "models:/churn/latest/extra"], "is not of the form"),
+        (["--name", "churn", "--model-uri", "models:/churn@champion", "--model-format", "sklearn"], "cannot load; use mlflow"),
+        (["--name", "churn", "--model-uri", "s3://b/m", "--protocol-version", "v1"], "speaks only protocol v2"),
     ],
 )
 def test_bad_input_exit_2_one_sentence(capsys, argv, message):
@@ -125,3 +132,21 @@ def test_command_line_output_parses(tmp_path):
                             capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert yaml.safe_load(result.stdout)["spec"]["predictor"]["canaryTrafficPercent"] == 10
+
+
+def test_a_bare_sklearn_file_can_still_be_served_with_the_sklearn_format(capsys):
+    code, out, err = generate(capsys, "--name", "iris", "--model-uri", "gs://bucket/iris/model.joblib-dir",
+                              "--model-format", "sklearn")
+    assert code == 0, err
+    manifest = yaml.safe_load(out)
+    model = manifest["spec"]["predictor"]["model"]
+    assert model["modelFormat"] == {"name": "sklearn"} and "runtime" not in model and "protocolVersion" not in model
+    assert manifest_problems(manifest) == []
+
+
+def test_the_shape_checker_rejects_what_kserve_could_not_serve():
+    manifest = {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService", "metadata": {"name": "churn"},
+                "spec": {"predictor": {"model": {"modelFormat": {"name": "mlflow"}, "storageUri": "s3://b/m"}}}}
+    assert any("needs protocolVersion v2" in p for p in manifest_problems(manifest))
+    manifest["spec"]["predictor"]["canaryTrafficPercentage"] = 10  # misspelt field
+    assert any("canaryTrafficPercentage" in p for p in manifest_problems(manifest))
