@@ -107,6 +107,10 @@ class _Gate:
 
         load = self.served_load
         name = self.model or (load.name if load is not None else None)
+        if name is None and self.ctx is not None:
+            from mlproof.gate.repo_proofs import registered_name_hint
+
+            name = registered_name_hint(self.ctx)
         if self.model and load is not None and load.name and load.name != self.model:
             self._served = self._served.model_copy(update={
                 "status": "missing",
@@ -114,6 +118,7 @@ class _Gate:
         version = load.version if load is not None and load.kind == "pinned" and self.alias is None and name == load.name else None
         if self.alias is None:
             self.alias = load.alias if load is not None and load.kind == "alias" and name == load.name else ("champion" if version is None else None)
+        self.version = version
         if self.uri is None:
             self.registry_note = NO_URI
             return

@@ -276,7 +276,7 @@ def rollback_rehearsal(ctx: GateContext) -> ProofPart:
             hits = _rollback_hits(ctx, closure, words, function.name)
             if not hits:
                 continue
-            if function.skipped or function.dead:
+            if function.skipped or function.dead or _skipped_by_container(facts, function.name):
                 notes.append(f"{rel}:{function.line} {short} is skipped")
                 continue
             if function.asserts == 0:
@@ -310,13 +310,26 @@ def rollback_rehearsal(ctx: GateContext) -> ProofPart:
                      + (": " + "; ".join(notes[:MAX_NOTES]) if notes else ""))
 
 
+def _skipped_by_container(facts, function: str) -> bool:
+    """A test method of a skipped class, or any test of a module skipped as a whole
+    (`pytestmark = pytest.mark.skip(...)`, `pytest.skip(..., allow_module_level=True)`)."""
+    owner = function.rsplit(".", 1)[0].rsplit(".", 1)[-1] if "." in function else None
+    if owner and any(cls.name == owner and any(re.search(r"(?:^|\.)(?:skip|xfail)$", d) for d in cls.decorators) for cls in facts.classes):
+        return True
+    return any(c.function is None and not c.decorator and not c.dead and re.search(r"(?:mark\.(?:skip|xfail)|pytest\.skip)$", c.name)
+               for c in facts.calls)
+
+
 def _rollback_hits(ctx: GateContext, closure, words, root_name: str) -> list[list[Link]]:
-    """Chains to a rollback: a rollback command in code, or an alias/traffic flip on a path that names a rollback."""
+    """Chains to a rollback: a rollback command in code, or an alias/traffic flip in the repository's own (non-test)
+    code on a path that names a rollback. A test that flips the alias itself is only setting up."""
     from mlproof.gate.jobruns import code_commands
 
     hits = [c.chain for c in code_commands(ctx, closure) if command_matches(c.argv, ctx.signals["rollback"]["commands"])]
     for node, call, chain in calls_in_closure(ctx, closure, ctx.signals["rollback"]["calls"]):
-        named = [root_name, node[0], node[1] or "", *(link.snippet for link in chain)]
+        if is_test_path(node[0]):
+            continue
+        named = [node[0], node[1] or "", *(link.snippet for link in chain)]
         if any(words.search(text) for text in named):
             hits.append(chain)
     return hits

@@ -36,7 +36,7 @@ def served_model_part(ctx: GateContext) -> tuple[ProofPart, serving.ModelLoad | 
         return ProofPart(source="repo", name="served model load", status="missing", evidence=[_load_evidence(ctx, b) for b in bad[:5]],
                          detail=f"the served code loads {what[first.kind]} at {first.rel}:{first.line}"
                                 + (f" ({first.uri})" if first.uri else f" ({first.call})")
-                                + ", not a registered version or alias"), (good[0] if good else None)
+                                + ", not a registered version or alias"), (good[0] if good else next((b for b in bad if b.name), None))
     if not good:
         first = loads[0]
         return ProofPart(source="repo", name="served model load", status="unknown", evidence=[_load_evidence(ctx, first)],
@@ -131,3 +131,32 @@ def prediction_log_part(ctx: GateContext) -> ProofPart:
     return ProofPart(source="repo", name="prediction record", status="missing",
                      evidence=[ctx.evidence(best.rel, best.line, "prediction_log", best.chain)],
                      detail=f"the closest record ({best.call} at {best.rel}:{best.line}) lacks {', '.join(best.missing)} ({reasons})")
+
+
+def registered_name_hint(ctx: GateContext) -> str | None:
+    """The registered model the repository works with, when the served code does not name it: the
+    `registered_model_name=` of its training code, or the name its registry calls use."""
+    from mlproof.gate.flow import is_test_path
+
+    registry_calls = ("get_model_version_by_alias", "set_registered_model_alias", "get_registered_model", "register_model")
+    for rel in ctx.python_files():
+        if is_test_path(rel) or not any(word in ctx.text(rel) for word in ("registered_model_name", *registry_calls)):
+            continue
+        index = ctx.flow.index(rel)
+        if index is None:
+            continue
+        values = ctx.values(rel)
+        for scope in list(index.scopes):
+            for call in index.calls_in(scope):
+                name = values.qualify(call.func)
+                argument = next((k.value for k in call.keywords if k.arg in ("registered_model_name", "name")), None)
+                if argument is None and name.rsplit(".", 1)[-1] in registry_calls:
+                    position = 1 if name.endswith("register_model") and not name.endswith("set_registered_model_alias") else 0
+                    argument = call.args[position] if len(call.args) > position else None
+                elif argument is not None and not (any(k.arg == "registered_model_name" for k in call.keywords)
+                                                   or name.rsplit(".", 1)[-1] in registry_calls):
+                    argument = None
+                for value, _ in values.strings(argument, scope) if argument is not None else []:
+                    if value and "{}" not in value:
+                        return value
+    return None
