@@ -358,8 +358,19 @@ def log_drift_run(client, experiment: str, artifact_location: str, started_ms: i
     return run.info.run_id
 
 
-def build_store(root: Path) -> ServiceStore:
-    """Two registered versions of `churn` trained for real, @champion on version 2, a drift run three hours old."""
+def copy_store(source_uri: str, root: Path) -> str:
+    """A copy of an existing SQLite store (its schema is already migrated, which costs MLflow seconds)."""
+    import sqlite3
+
+    root.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(source_uri.removeprefix("sqlite:///")) as source, sqlite3.connect(root / "mlflow.db") as target:
+        source.backup(target)
+    return f"sqlite:///{root / 'mlflow.db'}"
+
+
+def build_store(root: Path, template_uri: str | None = None) -> ServiceStore:
+    """Two registered versions of `churn` trained for real, @champion on version 2, a drift run three hours old.
+    With `template_uri`, the store starts as a copy of that one (the session's seeded store)."""
     import mlflow
     from mlflow import MlflowClient
     from mlflow.models import infer_signature
@@ -368,28 +379,24 @@ def build_store(root: Path) -> ServiceStore:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder
 
+    from mlproof.tracking.seed import _fluent_uri
+
     root.mkdir(parents=True, exist_ok=True)
-    uri = f"sqlite:///{root / 'mlflow.db'}"
+    uri = copy_store(template_uri, root) if template_uri else f"sqlite:///{root / 'mlflow.db'}"
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     frame = training_frame()
     x, y = frame.drop(columns=["churned"]), frame["churned"]
     experiment_id = client.create_experiment("churn-training", artifact_location=str(root / "artifacts"))
-    previous = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
     versions = {}
-    try:
+    with _fluent_uri(uri):  # restores MLflow's URIs and the environment variables it sets
         for c in (0.1, 1.0):
             encode = make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ["contract_type"]), remainder="passthrough")
             model = make_pipeline(encode, LogisticRegression(C=c, max_iter=500)).fit(x, y)
             with mlflow.start_run(experiment_id=experiment_id) as run:
                 mlflow.log_metric("val_auc", 0.8 + c / 10)
                 info = mlflow.sklearn.log_model(model, name="model", signature=infer_signature(x, model.predict(x)),
-                                                registered_model_name=MODEL)
+                                                registered_model_name=MODEL, pip_requirements=["scikit-learn"])
             versions[str(info.registered_model_version)] = run.info.run_id
-    finally:
-        mlflow.set_tracking_uri(previous[0])
-        mlflow.set_registry_uri(previous[1])
     client.set_registered_model_alias(MODEL, "champion", "2")
     now = int(time.time() * 1000)
     drift_run = log_drift_run(client, DRIFT_EXPERIMENT, str(root / "drift-artifacts"), now - 3 * 3600 * 1000, drifted=False)

@@ -183,11 +183,11 @@ class _Gate:
             return [part]
         if part_id == "drift_recency":
             self.parts("drift_schedule")
-            if not getattr(self, "_drift_jobs", None) or self.uri is None:
-                return []
+            experiments = sorted({f.experiment for f in getattr(self, "_drift_jobs", None) or [] if f.experiment})
+            if not experiments or self.uri is None:
+                return []  # recency is checked where the scheduled job logs its drift runs (`--log-to-mlflow EXPERIMENT`)
             from mlproof.gate.cron import schedule_period
 
-            experiments = sorted({f.experiment for f in self._drift_jobs if f.experiment})
             periods = [p for f in self._drift_jobs if (p := schedule_period(f.trigger.detail)) is not None]
             part = reg.drift_recency_part(self.uri, experiments, periods)
             return [part] if part is not None else []
