@@ -39,6 +39,10 @@ class GateContext:
         return cls(RepoModel.load(root))
 
     @property
+    def root(self):
+        return self.model.root
+
+    @property
     def files(self) -> list[str]:
         return [item.rel for item in self.model.inventory.files]
 

@@ -105,6 +105,19 @@ class Flow:
             return []
         return [c for c in facts.calls if not c.dead and self._owned(rel, c, function)]
 
+    def call_name(self, rel: str, node) -> str | None:
+        """The qualified name CodeFacts gives an `ast.Call` (with local bindings: `log = PredictionLog()` makes
+        `log.write(...)` the call PredictionLog.write), found by its lines and its last name."""
+        facts = self.facts(rel)
+        func = node.func
+        last = func.attr if hasattr(func, "attr") else getattr(func, "id", None)
+        if facts is None or last is None:
+            return None
+        for call in facts.calls:
+            if call.line == node.lineno and call.end_line == (node.end_lineno or node.lineno) and call.name.rsplit(".", 1)[-1] == last:
+                return call.name
+        return None
+
     def _owned(self, rel: str, call: Call, function: str | None) -> bool:
         return self.owner(rel, call.function, call.line) == function
 

@@ -492,7 +492,7 @@ def _records_in(ctx, node: Node, env: dict, chain: list[Link], records: list, se
         name = values.qualify(call.func)
         if (rel, call.lineno) in seen:
             continue
-        targets = ctx.flow.resolve(rel, name, function)
+        targets = ctx.flow.resolve(rel, ctx.flow.call_name(rel, call) or name, function)
         local = [t for t in targets if t[1] is not None and ctx.flow.index(t[0]) and t[1] in ctx.flow.index(t[0]).functions]
         if local:
             for target in local[:2]:
