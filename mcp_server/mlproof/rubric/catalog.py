@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_serializer
 
 from mlproof.errors import MlproofError
 
@@ -78,6 +78,12 @@ class Signal(BaseModel):
         for pattern in (self.re, self.path, self.string, self.route_param, self.command, self.arg):
             if pattern is not None:
                 re.compile(pattern)
+
+    @model_serializer(mode="wrap")
+    def _without_unset_kinds(self, handler):
+        """Only the fields a signal uses: a signal is one kind, the other eight keys stay out of the JSON."""
+        data = handler(self)
+        return {k: v for k, v in data.items() if v is not None and not (k == "trigger" and v == ["any"])}
 
     @property
     def key(self) -> str:
