@@ -57,7 +57,7 @@ DEPRECATED_CODE = {
     "mlflow.stage_argument": 'client.create_model_version("m", src, stage="Staging")',
     "mlflow.artifact_path": 'mlflow.sklearn.log_model(model, artifact_path="model")',
     "evidently.legacy_report": "from evidently.report import Report",
-    "evidently.column_mapping": "mapping = ColumnMapping(target='y')",
+    "evidently.column_mapping": "import evidently\nmapping = ColumnMapping(target='y')",
     "feast.feature": "from feast import Entity, Feature, FeatureView",
 }
 MODERN_CODE = """

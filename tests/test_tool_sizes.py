@@ -45,7 +45,21 @@ BOUNDS = {
     "ab_test sequential": 1700,
     "model_performance": 2400,
     "model_performance full": 3600,
+    "lint_files": 800,
 }
+
+LEGACY_PIPELINE = """import mlflow
+from mlflow import MlflowClient
+from evidently.report import Report
+from evidently.metric_preset import DataDriftPreset
+from kfp import dsl
+
+client = MlflowClient()
+client.transition_model_version_stage("churn", "3", stage="Production")
+model = mlflow.pyfunc.load_model("models:/churn/Production")
+mlflow.sklearn.log_model(model, artifact_path="model")
+train = dsl.ContainerOp(name="train", image="trainer:1")
+"""
 
 
 def text_tokens(result) -> int:
@@ -64,6 +78,8 @@ def sizes(tmp_path_factory):
     seed = store.summary
     midsize = make_midsize_repo(work / "midsize")
     predictions, labels = write_fixture(work / "monitoring")
+    legacy = work / "legacy_pipeline.py"  # seven deprecated API uses: a typical first lint of an old project
+    legacy.write_text(LEGACY_PIPELINE, encoding="utf-8")
     uri = store.tracking_uri
     run_ids = list(seed.run_ids.values())
     churn = str(FIXTURES / "churn-model")
@@ -96,6 +112,7 @@ def sizes(tmp_path_factory):
         "model_performance": ("model_performance", {"predictions": str(predictions), "labels": str(labels), "baseline": 0.84}),
         "model_performance full": ("model_performance", {"predictions": str(predictions), "labels": str(labels),
                                                           "baseline": 0.84, "detail": "full"}),
+        "lint_files": ("lint_files", {"paths": [str(legacy)]}),
     }
 
     async def measure():

@@ -28,6 +28,8 @@ COMMAND_MODULES = [
     "mlproof.scaffold.cli",
     "mlproof.experiments.cli",
     "mlproof.performance.cli",
+    "mlproof.lint.cli",
+    "mlproof.schema_cli",
     "mlproof.server_cli",
     "mlproof.evals.cli",
     "mlproof.demo",

@@ -27,6 +27,7 @@ TOOL_COMMANDS: dict[str, str] = {
     "gate_claim": "gate",
     "ab_test": "ab",
     "model_performance": "performance",
+    "lint_files": "lint",
 }
 
 # Commands with no tool, and why an agent does not need one over MCP.
@@ -37,6 +38,7 @@ CLI_ONLY: dict[str, str] = {
     "demo": "seeds a store and writes reports into a work folder",
     "add": "writes operational pieces into the user's repository; every MCP tool is read-only",
     "init": "writes mlproof's configuration and pre-commit hooks into the user's repository",
+    "schema": "prints the JSON Schemas of the outputs; an MCP client already gets each tool's output schema",
 }
 
 # Tool argument -> the argparse dest of its command, where the two names differ.

@@ -53,6 +53,7 @@ mlproof collects evidence for MLOps questions instead of answering from memory.
 - ab_test analyses or plans an A/B test (z-test, intervals, power, sample size, sequential bounds, Bayesian).
 - model_performance joins logged predictions with late labels: quality per window and segment vs the champion.
 - list_checks, list_experiments, get_run, list_models list what there is to drill into.
+- lint_files finds deprecated MLOps APIs (registry stages, Evidently < 0.7, KFP v1 ...) with the replacement.
 Outputs are compact by default; audit_repo(detail="full") and drift_report(detail="full") return everything.
 Resources mlproof://skills/<name>, mlproof://references/<name> and mlproof://checks/<id> hold the
 judgement frameworks; read the matching skill before judging. Paths must lie inside the client's roots.
@@ -229,6 +230,7 @@ def create_server(allow: list[str | Path] | None = None, cwd: str | Path | None 
     register_gate_tools(server)
     register_experiment_tools(server)
     register_performance_tools(server)
+    register_lint_tool(server)
     register_resources(server)
     register_prompts(server)
     return server
@@ -564,6 +566,12 @@ def register_gate_tools(server: MlproofServer) -> None:
         uri = await checked_tracking_uri(server, ctx, tracking_uri)
         verdict = await run_sync(engine_gate_claim, claim, repo=repo_path, tracking_uri=uri, model=model, alias=alias)
         return tool_result(verdict)
+
+
+def register_lint_tool(server: MlproofServer) -> None:
+    from mlproof.lint.mcp_tool import register
+
+    register(server)
 
 
 # ---------------------------------------------------------------------------

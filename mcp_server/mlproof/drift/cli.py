@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -31,6 +32,10 @@ def register(subparsers) -> None:
     parser.add_argument("--format", choices=["md", "json", "html"], default=None,
                         help="Output format (default: a table on a terminal, Markdown otherwise; html needs --output or a pipe).")
     parser.add_argument("--output", "-o", metavar="FILE", help="Write the report here instead of stdout.")
+    parser.add_argument("--log-to-mlflow", metavar="EXPERIMENT", default=None,
+                        help="Also log the result as one MLflow run in EXPERIMENT (metrics per column, reports as artifacts, data digests as tags).")
+    parser.add_argument("--tracking-uri", default=None,
+                        help="MLflow store for --log-to-mlflow (default: $MLFLOW_TRACKING_URI, else the demo store); a SQLite store must lie in the working directory.")
     parser.add_argument("--exact-max-rows", type=int, default=None,
                         help="Above this many rows in either input, use the bounded-memory streaming engine (default 20,000,000).")
     parser.set_defaults(handler=run)
@@ -78,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             threshold = _float(item, "--threshold")
     column_types = _pairs(args.column_type, "column-type")
+    mlflow_target = _open_mlflow_target(args) if args.log_to_mlflow is not None else None
 
     report = drift_report(
         args.reference,
@@ -91,6 +97,9 @@ def run(args: argparse.Namespace) -> int:
         exact_max_rows=args.exact_max_rows or EXACT_MAX_ROWS,
         progress=_progress_printer(),
     )
+
+    if mlflow_target is not None:
+        _log_to_mlflow(report, args, *mlflow_target)
 
     fmt = args.format
     if fmt is None and args.output is None and sys.stdout.isatty():
@@ -107,6 +116,33 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 1 if report.dataset_drift else 0
+
+
+def _open_mlflow_target(args: argparse.Namespace):
+    """Check the MLflow store before any work, so a bad URI is refused before a report is written."""
+    import logging
+
+    from mlproof.tracking.drift_runs import open_writing_client, writable_tracking_uri
+
+    for path in (args.reference, args.current):
+        if not Path(path).is_file():
+            raise MlproofError(f"--log-to-mlflow needs data files; {path[:80]!r} is not a file.")
+    uri = writable_tracking_uri(args.tracking_uri)  # refuses local stores outside the working directory
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    import mlflow  # noqa: F401 - mlflow sets its loggers up on import; lower them afterwards
+
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    return open_writing_client(uri)
+
+
+def _log_to_mlflow(report, args: argparse.Namespace, client, uri: str) -> None:
+    from mlproof.tracking.drift_runs import log_drift_run
+
+    logged = log_drift_run(report, experiment=args.log_to_mlflow, reference_path=args.reference, current_path=args.current,
+                           client=client, tracking_uri=uri)
+    print(f"Logged drift run {logged.run_id} to MLflow experiment {logged.experiment!r} at {logged.tracking_uri} "
+          f"({logged.metrics} metrics, {logged.params} params, 2 reports).", file=sys.stderr)
 
 
 def _progress_printer():

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Callable
-
-import yaml
 
 from mlproof.errors import MlproofError
 from mlproof.evals import textscan
@@ -105,24 +102,20 @@ def must_not_mention(options: dict, ctx: GradeContext) -> tuple[bool, str]:
     return True, f"none of {len(options['items'])} forbidden phrases appear"
 
 
-@lru_cache(maxsize=1)
-def deprecated_apis() -> list[dict]:
-    data = yaml.safe_load((Path(__file__).with_name("deprecated_apis.yaml")).read_text(encoding="utf-8"))
-    return [dict(item, regex=re.compile(item["pattern"])) for item in data]
-
-
 @grader("no_deprecated_api")
 def no_deprecated_api(options: dict, ctx: GradeContext) -> tuple[bool, str]:
-    """No deprecated API (deprecated_apis.yaml) in the answer's code blocks."""
+    """No deprecated API in the answer's code blocks (the list `mlproof lint` uses: lint/deprecated_apis.yaml)."""
+    from mlproof.lint import lint_text, load_rules
+
     blocks = textscan.code_blocks(ctx.answer)
     if options.get("require_code") and not blocks:
         return False, "the answer has no code block, but this scenario asks for code"
-    for block in blocks:
-        for api in deprecated_apis():
-            match = api["regex"].search(block)
-            if match:
-                return False, f"code uses deprecated {api['id']} ({_quote(match.group(0), 60)}): {api['instead']}"
-    return True, f"{len(blocks)} code block(s), no deprecated API among {len(deprecated_apis())} known"
+    # An answer cannot excuse its own code: deprecated-example markers count only in the skill pack.
+    findings = lint_text(ctx.answer, "markdown", path="answer", honour_markers=False)
+    if findings:
+        first = findings[0]
+        return False, f"code uses deprecated {first.rule} ({_quote(first.match, 60)}): {first.instead}"
+    return True, f"{len(blocks)} code block(s), no deprecated API among {len(load_rules())} known"
 
 
 # -- evidence -----------------------------------------------------------------

@@ -16,7 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--tracking-uri", default=None, help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI; without one the registry proofs are unknown).")
     parser.add_argument("--model", default=None, help="Registered model name the claim is about (default: the one the served code loads).")
     parser.add_argument("--alias", default=None, help="Alias that serves the model (default: the one the served code loads, else champion).")
-    parser.add_argument("--format", choices=["md", "json"], default="md")
+    parser.add_argument("--format", choices=["md", "json", "junit"], default="md",
+                        help="md (default), json (the GateVerdict), or junit (one test case per proof, for CI test reports).")
     parser.set_defaults(handler=_gate)
 
 
@@ -34,6 +35,10 @@ def _gate(args) -> int:
     verdict = gate_claim(args.claim, repo=args.repo, tracking_uri=args.tracking_uri, model=args.model, alias=args.alias)
     if args.format == "json":
         print(json.dumps(verdict.model_dump(mode="json"), indent=2))
+    elif args.format == "junit":
+        from mlproof.gate.junit import render_junit
+
+        print(render_junit(verdict), end="")
     else:
         print(verdict.to_markdown())
     return 0 if verdict.verdict == "PASS" else 1

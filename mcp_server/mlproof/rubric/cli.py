@@ -15,8 +15,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     audit = subparsers.add_parser("audit", help="Grade a repository on the six MLOps pillars, with evidence.",
                                   description="Scan a repository (read-only) and grade the 34 catalog checks.")
     audit.add_argument("path", help="Repository folder to audit.")
-    audit.add_argument("--format", choices=["md", "json", "summary"], default="md",
-                       help="md (default), json (the full report) or summary (the compact JSON the MCP tool returns by default).")
+    audit.add_argument("--format", choices=["md", "json", "summary", "sarif", "brief"], default="md",
+                       help="md (default), json (the full report), summary (the compact JSON the MCP tool returns by default), "
+                            "sarif (SARIF 2.1.0 for code scanning) or brief (a few lines of text).")
     audit.add_argument("--output", "-o", type=Path, help="Write the report to this file instead of stdout.")
     audit.add_argument("--only", metavar="PILLAR", help="Show one pillar: data, dev, deploy, monitor, cicd or gov.")
     audit.add_argument("--fail-under", type=float, metavar="SCORE", help="Exit 1 when the overall score (0-10) is below SCORE.")
@@ -38,7 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     checks = subparsers.add_parser("checks", help="List the audit check catalog.")
     checks.add_argument("--pillar", help="Only this pillar.")
-    checks.add_argument("--format", choices=["md", "json"], default="md")
+    checks.add_argument("--format", choices=["md", "json", "docs"], default="md",
+                        help="md: a table; json: the catalog entries; docs: the check reference page (docs/checks.md).")
     checks.set_defaults(handler=run_checks_command)
 
 
@@ -83,7 +85,8 @@ def _write(text: str, output: Path | None) -> None:
 
 def run_audit_command(args: argparse.Namespace) -> int:
     from mlproof.rubric.audit import run_audit
-    from mlproof.rubric.report import render_json, render_markdown
+    from mlproof.rubric.report import render_brief, render_json, render_markdown
+    from mlproof.rubric.sarif import render_sarif
 
     if args.fail_under is not None and not 0 <= args.fail_under <= 10:
         raise MlproofError("--fail-under takes a score between 0 and 10.")
@@ -101,7 +104,8 @@ def run_audit_command(args: argparse.Namespace) -> int:
 
         text = redact(audit_summary(report).model_dump_json(indent=1))
     else:
-        text = render_json(report) if args.format == "json" else render_markdown(report)
+        render = {"json": render_json, "sarif": render_sarif, "brief": render_brief}.get(args.format, render_markdown)
+        text = render(report)
     _write(text, args.output)
     if args.output is not None:
         print(f"Report written to {args.output}", file=sys.stderr)
@@ -148,6 +152,13 @@ def run_checks_command(args: argparse.Namespace) -> int:
     from mlproof.rubric.catalog import load_catalog
 
     catalog = load_catalog()
+    if args.format == "docs":
+        from mlproof.rubric.checkdocs import render_check_docs
+
+        if args.pillar:
+            raise MlproofError("--format docs writes the whole reference page; leave out --pillar.")
+        sys.stdout.write(render_check_docs())
+        return 0
     if args.pillar and args.pillar not in catalog.pillars:
         raise MlproofError(f"Unknown pillar {args.pillar!r}; choose one of {', '.join(catalog.pillars)}.")
     checks = [c for c in catalog.checks if not args.pillar or c.pillar == args.pillar]

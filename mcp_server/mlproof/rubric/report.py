@@ -6,6 +6,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from mlproof.repo.redact import redact
 from mlproof.rubric.models import AuditReport
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -41,3 +42,17 @@ def render_markdown(report: AuditReport) -> str:
 
 def render_json(report: AuditReport) -> str:
     return report.model_dump_json(indent=2)
+
+
+def render_brief(report: AuditReport) -> str:
+    """A few lines for terminals and hooks: the score, then each failing or partial check, heaviest first."""
+    lines = [f"mlproof audit {report.root}: score {_fmt(report.score)}/10, maturity level {report.maturity.level} "
+             f"({report.maturity.name}), {report.scan.files_read} files read."]
+    open_checks = sorted((c for c in report.checks if c.status in ("fail", "partial")), key=lambda c: (-c.weight, c.id))
+    for check in open_checks:
+        where = f" [{check.evidence[0].location()}]" if check.evidence else ""
+        lines.append(f"  {check.status:7} w{check.weight} {check.id}: {check.why}{where}")
+    if not open_checks:
+        lines.append("  every graded check passes.")
+    lines.append("Full report: mlproof audit PATH (Markdown) or --format json; one check: mlproof explain CHECK_ID.")
+    return redact("\n".join(lines) + "\n")
