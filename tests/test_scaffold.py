@@ -271,3 +271,17 @@ def test_an_unwritable_repository_is_one_sentence(tmp_path, capsys):
         assert "permission denied" in capsys.readouterr().err
     finally:
         os.chmod(repo, 0o755)
+
+
+def test_the_pack_points_at_mlproof_add_not_at_files_inside_mlproof():
+    """Skills, commands and references tell the user to add a piece to their repository; mlproof's own scripts/ are not there."""
+    root = Path(__file__).resolve().parents[1]
+    shipped = sorted(p.name for p in (root / "scripts").glob("*.py"))
+    assert shipped  # the names to look for come from mlproof's own scripts/ folder
+    pages = [p for folder in ("skills", "commands", "references") for p in sorted((root / folder).rglob("*.md"))]
+    named = [(str(page.relative_to(root)), name) for page in pages for name in shipped
+             if name in page.read_text(encoding="utf-8")]
+    assert named == []
+    text = "\n".join(page.read_text(encoding="utf-8") for page in pages)
+    for piece in ("drift-monitor", "retrain-schedule", "champion-gate", "rollback", "prediction-log", "canary"):
+        assert f"mlproof add {piece}" in text, piece
