@@ -182,3 +182,22 @@ def test_cli_exit_codes_and_json(store, complete_repo, tmp_path, capsys):
     assert "BLOCKED" in out and "Blocked until" in out
     assert main(["gate", "deployment done", "--repo", str(tmp_path / "nope")]) == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_the_model_name_hint_is_the_registered_name_not_the_artifact_name(tmp_path):
+    from mlproof.gate.context import GateContext
+    from mlproof.gate.repo_proofs import registered_name_hint
+
+    (tmp_path / "train.py").write_text(
+        "import mlflow\n\n\ndef main(model, data):\n"
+        "    mlflow.data.from_pandas(data, name='reference')\n"
+        "    mlflow.sklearn.log_model(model, name='model', registered_model_name='churn')\n")
+    assert registered_name_hint(GateContext.load(tmp_path)) == "churn"
+    # a name the code reads from configuration is not known: no guess from other keywords
+    (tmp_path / "train.py").write_text(
+        "import mlflow\n\n\ndef main(model, params):\n"
+        "    mlflow.sklearn.log_model(model, name='model', registered_model_name=params['name'])\n")
+    assert registered_name_hint(GateContext.load(tmp_path)) is None
+    (tmp_path / "promote.py").write_text(
+        "from mlflow import MlflowClient\n\n\ndef main():\n    MlflowClient().set_registered_model_alias('fraud', 'champion', 3)\n")
+    assert registered_name_hint(GateContext.load(tmp_path)) == "fraud"

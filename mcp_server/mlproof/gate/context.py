@@ -57,6 +57,20 @@ class GateContext:
     def text(self, rel: str) -> str:
         return self.model.texts.get(rel) or ""
 
+    def named_calls(self, words, skip=lambda rel: False):
+        """(file values, scope, qualified callee, call) for every call in the Python files that contain one of
+        `words` (a cheap text test before parsing), except files `skip` refuses."""
+        for rel in self.python_files():
+            if skip(rel) or not any(word in self.text(rel) for word in words):
+                continue
+            index = self.flow.index(rel)
+            if index is None:
+                continue
+            values = self.values(rel)
+            for scope in list(index.scopes):
+                for call in index.calls_in(scope):
+                    yield values, scope, values.qualify(call.func), call
+
     def evidence(self, rel: str, line: int | None, detector: str, chain: list[Link] | None = None) -> Evidence:
         return Evidence(kind="file", path=rel, line=line, snippet=self.flow.line(rel, line), detector=f"gate:{detector}",
                         context="code" if rel.endswith(".py") else "config", chain=list(chain or []))

@@ -139,24 +139,13 @@ def registered_name_hint(ctx: GateContext) -> str | None:
     from mlproof.gate.flow import is_test_path
 
     registry_calls = ("get_model_version_by_alias", "set_registered_model_alias", "get_registered_model", "register_model")
-    for rel in ctx.python_files():
-        if is_test_path(rel) or not any(word in ctx.text(rel) for word in ("registered_model_name", *registry_calls)):
-            continue
-        index = ctx.flow.index(rel)
-        if index is None:
-            continue
-        values = ctx.values(rel)
-        for scope in list(index.scopes):
-            for call in index.calls_in(scope):
-                name = values.qualify(call.func)
-                argument = next((k.value for k in call.keywords if k.arg in ("registered_model_name", "name")), None)
-                if argument is None and name.rsplit(".", 1)[-1] in registry_calls:
-                    position = 1 if name.endswith("register_model") and not name.endswith("set_registered_model_alias") else 0
-                    argument = call.args[position] if len(call.args) > position else None
-                elif argument is not None and not (any(k.arg == "registered_model_name" for k in call.keywords)
-                                                   or name.rsplit(".", 1)[-1] in registry_calls):
-                    argument = None
-                for value, _ in values.strings(argument, scope) if argument is not None else []:
-                    if value and "{}" not in value:
-                        return value
+    for values, scope, name, call in ctx.named_calls(("registered_model_name", *registry_calls), skip=is_test_path):
+        keywords = {k.arg: k.value for k in call.keywords if k.arg}
+        argument = keywords.get("registered_model_name")  # log_model(..., name="model") names the artifact, not the model
+        if argument is None and name.rsplit(".", 1)[-1] in registry_calls:
+            position = 1 if name.endswith("register_model") and not name.endswith("set_registered_model_alias") else 0
+            argument = keywords.get("name", call.args[position] if len(call.args) > position else None)
+        for value, _ in values.strings(argument, scope) if argument is not None else []:
+            if value and "{}" not in value:
+                return value
     return None

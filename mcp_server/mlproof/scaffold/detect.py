@@ -253,20 +253,11 @@ def _logged_metric(ctx) -> str | None:
     from mlproof.gate.values import matches
 
     found: list[str] = []
-    for rel in ctx.python_files():
-        if "log_metric" not in ctx.text(rel):
-            continue
-        index = ctx.flow.index(rel)
-        if index is None:
-            continue
-        values = ctx.values(rel)
-        for scope in list(index.scopes):
-            for call in index.calls_in(scope):
-                name = values.qualify(call.func)
-                if matches(name, ("log_metric",)) and call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
-                    found.append(call.args[0].value)
-                elif matches(name, ("log_metrics",)) and call.args and isinstance(call.args[0], ast.Dict):
-                    found += [k.value for k in call.args[0].keys if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+    for _, _, name, call in ctx.named_calls(("log_metric",)):
+        if matches(name, ("log_metric",)) and call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
+            found.append(call.args[0].value)
+        elif matches(name, ("log_metrics",)) and call.args and isinstance(call.args[0], ast.Dict):
+            found += [k.value for k in call.args[0].keys if isinstance(k, ast.Constant) and isinstance(k.value, str)]
     for preferred in METRIC_PREFERENCE:
         for metric in found:
             if metric.lower().endswith(preferred):
