@@ -201,3 +201,12 @@ def test_the_model_name_hint_is_the_registered_name_not_the_artifact_name(tmp_pa
     (tmp_path / "promote.py").write_text(
         "from mlflow import MlflowClient\n\n\ndef main():\n    MlflowClient().set_registered_model_alias('fraud', 'champion', 3)\n")
     assert registered_name_hint(GateContext.load(tmp_path)) == "fraud"
+
+
+def test_drift_run_ages_read_as_words():
+    from datetime import timedelta
+
+    from mlproof.gate.registry import _age
+
+    assert [_age(timedelta(seconds=s)) for s in (20, 60, 30 * 60, 3 * 3600, 36 * 3600, 9 * 86400)] == [
+        "0 minutes", "1 minute", "30 minutes", "3.0 hours", "1.5 days", "9 days"]

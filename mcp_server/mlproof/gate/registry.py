@@ -172,4 +172,7 @@ def _age(delta: timedelta) -> str:
     if days >= 1:
         return f"{days:.0f} days" if days >= 2 else f"{days:.1f} days"
     hours = delta.total_seconds() / 3600
-    return f"{hours:.1f} hours" if hours >= 1 else f"{max(delta.total_seconds() / 60, 0):.0f} minutes"
+    if hours >= 1:
+        return f"{hours:.1f} hours"
+    minutes = round(max(delta.total_seconds() / 60, 0))
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
