@@ -18,6 +18,12 @@ from tests.mlflow_support import free_port, shared_sqlite_store
 SEVEN = ["registered_model", "serving_schema", "progressive_delivery", "drift_scheduled", "retraining_trigger", "prediction_logging", "rollback"]
 
 
+@pytest.fixture(autouse=True)
+def _no_ambient_store(monkeypatch):
+    # mlflow.set_tracking_uri in an earlier test leaves MLFLOW_TRACKING_URI set; the gate reads that variable by design
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+
+
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     return shared_sqlite_store(tmp_path_factory.mktemp("gate-store"))

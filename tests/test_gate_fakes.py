@@ -15,6 +15,12 @@ from tests.mlflow_support import shared_sqlite_store
 DAY_MS = 24 * 3600 * 1000
 
 
+@pytest.fixture(autouse=True)
+def _no_ambient_store(monkeypatch):
+    # mlflow.set_tracking_uri in an earlier test leaves MLFLOW_TRACKING_URI set; the gate reads that variable by design
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+
+
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     seeded = shared_sqlite_store(tmp_path_factory.mktemp("seeded-store"))  # shared by the session: its copy skips MLflow's migrations

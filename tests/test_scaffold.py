@@ -25,6 +25,12 @@ PIECES = ["retrain-schedule", "drift-monitor", "champion-gate", "rollback", "pre
 RECORD_FIELDS = {"request_id", "timestamp", "model_name", "model_version", "features", "prediction", "latency_ms"}
 
 
+@pytest.fixture(autouse=True)
+def _no_ambient_store(monkeypatch):
+    # mlflow.set_tracking_uri in an earlier test leaves MLFLOW_TRACKING_URI set; the gate reads that variable by design
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+
+
 def tool(name: str) -> str:
     beside = Path(sys.executable).with_name(name)
     return str(beside) if beside.exists() else require_tool(name)
