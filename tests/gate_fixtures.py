@@ -93,6 +93,10 @@ from scipy.stats import ks_2samp
 
 def detect_drift(reference: pd.DataFrame, current: pd.DataFrame, alpha: float = 0.05) -> dict:
     return {c: ks_2samp(reference[c], current[c]).pvalue < alpha for c in reference.columns}
+
+
+if __name__ == "__main__":
+    print(detect_drift(pd.read_csv("data/reference.csv"), pd.read_csv("data/yesterday.csv")))
 '''
 
 DRIFT_WORKFLOW = '''name: drift-monitor

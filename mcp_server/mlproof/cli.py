@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "mlproof.drift.cli",
     "mlproof.tracking.cli",
     "mlproof.gate.cli",
+    "mlproof.scaffold.cli",
     "mlproof.experiments.cli",
     "mlproof.performance.cli",
     "mlproof.lint.cli",

@@ -36,6 +36,8 @@ CLI_ONLY: dict[str, str] = {
     "serve": "starts the MCP server itself",
     "eval": "runs paid model providers over many scenarios; a developer harness, not a lookup",
     "demo": "seeds a store and writes reports into a work folder",
+    "add": "writes operational pieces into the user's repository; every MCP tool is read-only",
+    "init": "writes mlproof's configuration and pre-commit hooks into the user's repository",
     "schema": "prints the JSON Schemas of the outputs; an MCP client already gets each tool's output schema",
 }
 

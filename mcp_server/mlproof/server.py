@@ -557,8 +557,8 @@ def register_gate_tools(server: MlproofServer) -> None:
         ctx: Context,
         claim: Annotated[str, Field(min_length=1, description=f"The claim to verify, in words ('the model was promoted') or as one of: {claim_ids}.")],
         repo: Annotated[str | None, Field(description="Repository the claim is about, inside the client's roots.")] = None,
-        model: Annotated[str | None, Field(description="Registered model name, when the claim is about a model.")] = None,
-        alias: Annotated[str, Field(description="Alias of the model version the claim is about.")] = "champion",
+        model: Annotated[str | None, Field(description="Registered model name, when the claim is about a model (default: the one the served code loads).")] = None,
+        alias: Annotated[str | None, Field(description="Alias of the model version the claim is about (default: the one the served code loads, else champion).")] = None,
         tracking_uri: TrackingUriArg = None,
     ) -> Annotated[CallToolResult, return_model(engine_gate_claim)]:
         """Refuse a "done" claim unless the proofs exist. Splits the claim into the proofs it needs

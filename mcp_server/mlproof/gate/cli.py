@@ -13,9 +13,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("claim", help="e.g. 'deployment done', 'model promoted', 'monitoring in place'.")
     parser.add_argument("--repo", default=None, help="Repository whose code must show the practices.")
-    parser.add_argument("--tracking-uri", default=None, help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else the demo store).")
-    parser.add_argument("--model", default=None, help="Registered model name the claim is about.")
-    parser.add_argument("--alias", default="champion", help="Alias that serves the model (default: champion).")
+    parser.add_argument("--tracking-uri", default=None, help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI; without one the registry proofs are unknown).")
+    parser.add_argument("--model", default=None, help="Registered model name the claim is about (default: the one the served code loads).")
+    parser.add_argument("--alias", default=None, help="Alias that serves the model (default: the one the served code loads, else champion).")
     parser.add_argument("--format", choices=["md", "json", "junit"], default="md",
                         help="md (default), json (the GateVerdict), or junit (one test case per proof, for CI test reports).")
     parser.set_defaults(handler=_gate)

@@ -1,29 +1,27 @@
 """The anti-fake-pass gate: a "done" claim passes only when every proof has evidence.
 
-Which proofs a claim needs, and what each proof is made of, lives in
-claims.yaml. Repository facts come from the audit engine (`run_audit`), registry
-facts from mlproof.tracking. A part with no way to know (no repository, no
-model name, no store) is "unknown", which blocks just like "missing": the gate
-never guesses.
+Which proofs a claim needs, and which parts make each proof, lives in
+claims.yaml. Every repository part is decided from the repository model (parsed
+code, jobs with their triggers and command chains: see context.py), never from
+a line that only mentions the practice; registry parts come from the MLflow store
+the caller named. A part with no way to know (no repository, no store, no model
+name) is "unknown", which blocks just like "missing": the gate never guesses.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 import re
 from pathlib import Path
 
 import yaml
 
 from mlproof.errors import MlproofError
-from mlproof.evidence import Evidence
 from mlproof.gate.models import GateVerdict, Proof, ProofPart, ProofStatus
 
 CLAIMS_FILE = Path(__file__).with_name("claims.yaml")
-# Files that look like they serve predictions: where a raw artifact load matters.
-SERVING_PATH = re.compile(r"(?i)serv|api|app\.py|predict|infer|scor|endpoint|handler|main\.py")
-RAW_LOAD = re.compile(r"""runs:/|joblib\.load\(|pickle\.load\(|torch\.load\(|cloudpickle\.load\(|load_model\(\s*["'][^"']+\.(?:pkl|pickle|joblib|pt|pth|h5|onnx)["']""")
+REGISTRY_PARTS = {"registry_version", "registry_signature", "registry_previous"}
+NO_REPO = "no repository given (pass --repo PATH)"
 
 
 @functools.lru_cache(maxsize=1)
@@ -34,6 +32,10 @@ def load_claims() -> dict:
         unknown = [p for p in claim["proofs"] if p not in data["proofs"]]
         if unknown:
             raise RuntimeError(f"claims.yaml: claim {claim_id} needs undefined proofs {unknown}")
+    for proof_id, proof in data["proofs"].items():
+        unknown = [p for p in proof["parts"] if p not in _Gate.PARTS]
+        if unknown:
+            raise RuntimeError(f"claims.yaml: proof {proof_id} is made of undefined parts {unknown}")
     return data
 
 
@@ -56,283 +58,170 @@ def resolve_claim(claim: str) -> str:
     if matches:
         return max(matches)[1]
     known = "; ".join(f"{cid} ({', '.join(spec['phrases'][:3])})" for cid, spec in claims.items())
-    raise MlproofError(f"The claim {claim!r} is not one the gate knows; use one of: {known}.")
+    shown = "".join(ch if ch.isprintable() else "?" for ch in claim.strip())[:80]
+    raise MlproofError(f"The claim {shown!r} is not one the gate knows; use one of: {known}.")
 
-
-# ----------------------------------------------------------------------------- repository parts
-
-class RepoFacts:
-    """The audit of one repository, run once and shared by every proof."""
-
-    def __init__(self, repo: Path):
-        from mlproof.rubric.audit import run_audit
-
-        self.root = repo
-        self.report = run_audit(str(repo))
-        self.checks = {c.id: c for c in self.report.checks}
-        self._files = None
-
-    def files(self):
-        if self._files is None:
-            from mlproof.repo.walk import list_files
-
-            self._files = list_files(self.root).files
-            self._paths = {item.rel: item.path for item in self._files}
-        return self._files
-
-    def text(self, rel: str) -> str:
-        """A listed file's text; a path the walk did not keep (outside the root, behind a link) reads as empty."""
-        from mlproof.repo.readers import read_bytes
-
-        self.files()
-        path = self._paths.get(rel)
-        if path is None:
-            return ""
-        try:
-            return read_bytes(path, 0).decode("utf-8", errors="replace")
-        except OSError:
-            return ""
-
-
-def _check_part(facts: RepoFacts, check_id: str) -> ProofPart:
-    check = facts.checks.get(check_id)
-    if check is None:
-        return ProofPart(source="repo", name=check_id, status="unknown", detail="the audit engine has no such check")
-    status: ProofStatus = {"pass": "satisfied", "partial": "missing", "fail": "missing"}.get(check.status, "unknown")
-    detail = {
-        "pass": f"{check.title}: found",
-        "partial": f"{check.title}: only partial evidence ({check.why})",
-        "fail": f"{check.title}: no evidence in the repository",
-    }.get(check.status, f"{check.title}: does not apply to this repository ({check.why})")
-    return ProofPart(source="repo", name=check_id, status=status, detail=detail, evidence=list(check.evidence))
-
-
-def _terms_parts(facts: RepoFacts, base: ProofPart, terms: dict[str, str]) -> list[ProofPart]:
-    """Each required term must appear in a file behind the check's evidence."""
-    paths = list(dict.fromkeys(e.path for e in base.evidence if e.path))
-    parts = []
-    for name, pattern in terms.items():
-        regex = re.compile(pattern)
-        hit = None
-        for rel in paths:
-            for number, line in enumerate(facts.text(rel).splitlines(), start=1):
-                if regex.search(line):
-                    hit = Evidence(kind="file", path=rel, line=number, snippet=_redact(line.strip())[:200], detector=f"gate_term:{name}")
-                    break
-            if hit:
-                break
-        if base.status != "satisfied":
-            parts.append(ProofPart(source="repo", name=name, status="unknown", detail=f"not looked for: {base.name} has no passing evidence"))
-        elif hit:
-            parts.append(ProofPart(source="repo", name=name, status="satisfied", detail=f"{name} recorded", evidence=[hit]))
-        else:
-            parts.append(ProofPart(source="repo", name=name, status="missing",
-                                   detail=f"{name} not found in {', '.join(paths[:3])}"))
-    return parts
-
-
-def _scan_part(facts: RepoFacts, scan: dict) -> ProofPart:
-    """A line matching `pattern` in a file that also matches `same_file`."""
-    pattern, same_file = re.compile(scan["pattern"]), re.compile(scan["same_file"])
-    path_filter = re.compile(scan["path"]) if scan.get("path") else None
-    for item in facts.files():
-        if path_filter is not None and not path_filter.search(item.rel):
-            continue
-        text = facts.text(item.rel)
-        if not same_file.search(text):
-            continue
-        for number, line in enumerate(text.splitlines(), start=1):
-            if pattern.search(line):
-                ev = Evidence(kind="file", path=item.rel, line=number, snippet=_redact(line.strip())[:200], detector=f"gate_scan:{scan['name']}")
-                return ProofPart(source="repo", name=scan["name"], status="satisfied", detail=f"{scan['name']} found", evidence=[ev])
-    where = scan.get("where") or (f"files whose path matches {scan['path']!r}" if path_filter is not None
-                                  else f"any file that matches {scan['same_file']!r}")
-    return ProofPart(source="repo", name=scan["name"], status="missing", detail=f"no {scan['name']} in {where}")
-
-
-def _raw_artifact_part(facts: RepoFacts, model: str | None) -> ProofPart:
-    from mlproof.tracking.model_uris import find_model_uris
-
-    bad: list[Evidence] = []
-    for use in find_model_uris(facts.root):
-        if use.pinning in ("latest", "stage", "unpinned") and (model is None or use.model in (model,) or use.model.startswith("{")):
-            bad.append(Evidence(kind="file", path=use.path, line=use.line, snippet=use.snippet, detector=f"model_uri_{use.pinning}"))
-    for item in facts.files():
-        if not SERVING_PATH.search(item.rel) or "test" in item.rel.lower():
-            continue
-        for number, line in enumerate(facts.text(item.rel).splitlines(), start=1):
-            if RAW_LOAD.search(line):
-                bad.append(Evidence(kind="file", path=item.rel, line=number, snippet=_redact(line.strip())[:200], detector="raw_artifact_load"))
-    if bad:
-        return ProofPart(source="repo", name="pinned_registry_load", status="missing", evidence=bad[:10],
-                         detail="serving loads a raw artifact or an unpinned models:/ URI instead of a registered version or alias")
-    return ProofPart(source="repo", name="pinned_registry_load", status="satisfied",
-                     detail="no raw artifact load and no models:/…/latest or stage URI in serving code",
-                     evidence=[Evidence(kind="note", snippet="scanned serving files for runs:/, pickle/joblib/torch loads and unpinned models:/ URIs", detector="raw_artifact_scan")])
-
-
-def _redact(text: str) -> str:
-    from mlproof.repo.redact import redact
-
-    return redact(text)
-
-
-# ----------------------------------------------------------------------------- MLflow parts
-
-class RegistryFacts:
-    """What the registry says about model@alias, read once for every proof."""
-
-    def __init__(self, tracking_uri: str, model: str, alias: str):
-        from mlproof.tracking.connection import open_client
-        from mlproof.tracking.registry import _all_versions, _registered_model, version_model_facts
-
-        self.model, self.alias = model, alias
-        with open_client(tracking_uri) as client:
-            rm = _registered_model(client, model)
-            self.aliases = {a: str(v) for a, v in (rm.aliases or {}).items()}
-            self.versions = _all_versions(client, model)
-            self.current = next((v for v in self.versions if v.version == self.aliases.get(alias)), None)
-            self.logged, self.problem = version_model_facts(client, tracking_uri, self.current) if self.current else (None, None)
-            self.run_exists = False
-            if self.current is not None and self.current.run_id:
-                try:
-                    client.get_run(self.current.run_id)
-                    self.run_exists = True
-                except Exception:
-                    self.run_exists = False
-
-    def ids(self, **extra: str) -> dict[str, str]:
-        ids = {"model": self.model, "alias": self.alias}
-        if self.current is not None:
-            ids["version"] = self.current.version
-        return {**ids, **extra}
-
-
-def _mlflow_part(facts: RegistryFacts, fact: str) -> ProofPart:
-    current, alias, model = facts.current, facts.alias, facts.model
-    if fact == "alias":
-        if current is None:
-            known = ", ".join(f"@{a}=v{v}" for a, v in facts.aliases.items()) or "none"
-            return ProofPart(source="mlflow", name="alias", status="missing", detail=f"{model} has no @{alias} alias (aliases: {known})",
-                             evidence=[Evidence(kind="mlflow", detector="registered_model_alias", snippet=f"aliases: {known}", ids={"model": model})])
-        ok = current.status == "READY" and facts.run_exists
-        why = "READY, source run exists" if ok else f"status {current.status}, source run {'exists' if facts.run_exists else 'missing'}"
-        return ProofPart(source="mlflow", name="alias", status="satisfied" if ok else "missing", detail=f"@{alias} -> version {current.version} ({why})",
-                         evidence=[Evidence(kind="mlflow", detector="registered_model_alias", snippet=_redact(f"source {current.source}"), ids=facts.ids(run_id=current.run_id or ""))])
-    if fact == "signature":
-        if current is None:
-            return ProofPart(source="mlflow", name="signature", status="missing", detail=f"no @{alias} version to read a signature from")
-        signature = facts.logged.signature if facts.logged else None
-        if signature and signature.inputs:
-            names = [str(c.get("name", c.get("type"))) for c in signature.inputs]
-            return ProofPart(source="mlflow", name="signature", status="satisfied", detail=f"training signature with {len(names)} inputs",
-                             evidence=[Evidence(kind="mlflow", detector="mlmodel_signature", snippet=", ".join(names[:8]), ids=facts.ids(model_id=(facts.logged.model_id or "")))])
-        return ProofPart(source="mlflow", name="signature", status="missing",
-                         detail=f"version {current.version} has no input signature" + (f" ({facts.problem})" if facts.problem else ""),
-                         evidence=[Evidence(kind="mlflow", detector="mlmodel_signature", snippet="signature: none", ids=facts.ids())])
-    if fact == "previous_version":
-        if current is None:
-            return ProofPart(source="mlflow", name="previous_version", status="missing", detail=f"no @{alias} version, so nothing to roll back from")
-        older = [v for v in facts.versions if int(v.version) < int(current.version) and v.status == "READY"]
-        if not older:
-            return ProofPart(source="mlflow", name="previous_version", status="missing", detail=f"version {current.version} is the only READY version; there is nothing to restore",
-                             evidence=[Evidence(kind="mlflow", detector="model_versions", snippet=f"{len(facts.versions)} version(s)", ids=facts.ids())])
-        previous = older[-1]
-        return ProofPart(source="mlflow", name="previous_version", status="satisfied", detail=f"version {previous.version} is READY to restore",
-                         evidence=[Evidence(kind="mlflow", detector="model_versions", snippet=f"rollback target v{previous.version} (run {previous.run_id})",
-                                            ids={"model": model, "version": previous.version, "current_version": current.version})])
-    raise RuntimeError(f"claims.yaml names an unknown MLflow fact {fact!r}")
-
-
-def _signature_match_part(repo_facts: RepoFacts | None, base: ProofPart | None, registry: RegistryFacts | None) -> ProofPart:
-    """Every training-signature input must be named in the serving code that validates requests."""
-    name = "signature_matches_serving"
-    signature = registry.logged.signature if registry is not None and registry.logged is not None else None
-    if repo_facts is None or base is None or base.status != "satisfied" or not (signature and signature.inputs):
-        return ProofPart(source="repo", name=name, status="unknown", detail="needs both serving-schema evidence in the repository and the model's training signature")
-    columns = [str(c["name"]) for c in signature.inputs if c.get("name")]
-    if not columns:
-        return ProofPart(source="repo", name=name, status="unknown", detail="the signature has unnamed (tensor) inputs; compare shapes by hand")
-    paths = [p for p in dict.fromkeys(e.path for e in base.evidence if e.path) if not p.lower().endswith((".md", ".rst", ".txt"))]
-    found: dict[str, Evidence] = {}
-    for rel in paths:
-        for number, line in enumerate(repo_facts.text(rel).splitlines(), start=1):
-            for column in columns:
-                if column not in found and re.search(rf"\b{re.escape(column)}\b", line):
-                    found[column] = Evidence(kind="file", path=rel, line=number, snippet=_redact(line.strip())[:200], detector=f"signature_input:{column}")
-    absent = [c for c in columns if c not in found]
-    if absent:
-        return ProofPart(source="repo", name=name, status="missing", evidence=list(found.values())[:5],
-                         detail=f"{len(absent)} of {len(columns)} signature inputs are not named in the serving code ({', '.join(paths[:3])}): {', '.join(absent[:8])}")
-    return ProofPart(source="repo", name=name, status="satisfied", evidence=list(found.values())[:10],
-                     detail=f"all {len(columns)} signature inputs of version {registry.current.version} are named in the serving schema")
-
-
-# ----------------------------------------------------------------------------- the verdict
 
 def _combine(parts: list[ProofPart]) -> ProofStatus:
     if any(p.status == "missing" for p in parts):
         return "missing"
-    if all(p.status == "satisfied" for p in parts) and any(p.evidence for p in parts):
+    if parts and all(p.status == "satisfied" for p in parts) and any(p.evidence for p in parts):
         return "satisfied"
     return "unknown"
 
 
+class _Gate:
+    """One gate call: the repository context and the registry facts, each part computed at most once."""
+
+    PARTS = ("served_model_load", "registry_version", "request_schema", "registry_signature", "signature_match",
+             "traffic_split", "drift_schedule", "drift_recency", "retraining_trigger", "prediction_record",
+             "rollback_rehearsal", "registry_previous", "champion_comparison")
+
+    def __init__(self, repo: Path | None, tracking_uri: str | None, model: str | None, alias: str | None, needs_registry: bool):
+        from mlproof.gate.registry import given_tracking_uri
+
+        self.ctx = None
+        if repo is not None:
+            from mlproof.gate.context import GateContext
+
+            self.ctx = GateContext.load(repo)
+        self.uri = given_tracking_uri(tracking_uri)
+        self.model, self.alias = model, alias
+        self._parts: dict[str, list[ProofPart]] = {}
+        self._served = None
+        self.served_load = None
+        if self.ctx is not None:
+            from mlproof.gate.repo_proofs import served_model_part
+
+            self._served, self.served_load = served_model_part(self.ctx)
+        self.registry = None
+        self.registry_note = None
+        self.registry_missing = False
+        if needs_registry:
+            self._open_registry()
+
+    # -- the registry
+
+    def _open_registry(self) -> None:
+        from mlproof.gate.registry import NO_URI, RegistryFacts
+
+        load = self.served_load
+        name = self.model or (load.name if load is not None else None)
+        if name is None and self.ctx is not None:
+            from mlproof.gate.repo_proofs import registered_name_hint
+
+            name = registered_name_hint(self.ctx)
+        if self.model and load is not None and load.name and load.name != self.model:
+            self._served = self._served.model_copy(update={
+                "status": "missing",
+                "detail": f"the served code loads models:/{load.name}…, not the model the claim is about ({self.model})"})
+        version = load.version if load is not None and load.kind == "pinned" and self.alias is None and name == load.name else None
+        if self.alias is None:
+            self.alias = load.alias if load is not None and load.kind == "alias" and name == load.name else ("champion" if version is None else None)
+        self.version = version
+        if self.uri is None:
+            self.registry_note = NO_URI
+            return
+        if name is None:
+            self.registry_note = "no model name: pass --model NAME (the served code loads no models:/ URI)"
+            return
+        self.model = name
+        try:
+            self.registry = RegistryFacts(self.uri, name, self.alias, version)
+        except MlproofError as err:
+            if "No registered model named" not in str(err):
+                raise
+            self.registry_missing = True
+            self.registry_note = f"the MLflow store has no registered model {name!r}"
+
+    def _registry_part(self, name: str, build) -> ProofPart:
+        from mlproof.gate.registry import unknown_part
+
+        if self.registry is not None:
+            return build(self.registry)
+        status = "missing" if self.registry_missing else "unknown"
+        return ProofPart(source="mlflow", name=name, status=status, detail=self.registry_note or "MLflow not consulted") \
+            if status == "missing" else unknown_part(name, self.registry_note or "MLflow not consulted")
+
+    # -- parts
+
+    def parts(self, part_id: str) -> list[ProofPart]:
+        if part_id not in self._parts:
+            self._parts[part_id] = self._compute(part_id)
+        return self._parts[part_id]
+
+    def _compute(self, part_id: str) -> list[ProofPart]:
+        from mlproof.gate import registry as reg
+
+        if part_id in REGISTRY_PARTS:
+            builders = {"registry_version": ("alias", reg.served_version_part), "registry_signature": ("signature", reg.signature_part),
+                        "registry_previous": ("previous_version", reg.previous_version_part)}
+            name, build = builders[part_id]
+            return [self._registry_part(name, build)]
+        if self.ctx is None:
+            return [] if part_id in ("drift_recency", "signature_match") else \
+                [ProofPart(source="repo", name=part_id.replace("_", " "), status="unknown", detail=NO_REPO)]
+        from mlproof.gate import job_proofs, repo_proofs
+
+        ctx = self.ctx
+        if part_id == "served_model_load":
+            return [self._served]
+        if part_id == "request_schema":
+            part, self._models = repo_proofs.request_schema_part(ctx)
+            return [part]
+        if part_id == "signature_match":
+            self.parts("request_schema")
+            signature = self.registry.signature if self.registry is not None else None
+            part = repo_proofs.signature_match_part(ctx, getattr(self, "_models", []), signature)
+            if self.registry is None and part.status == "unknown":
+                part = part.model_copy(update={"detail": f"{part.detail}; {self.registry_note or 'MLflow not consulted'}"})
+            return [part]
+        if part_id == "traffic_split":
+            return [repo_proofs.traffic_part(ctx)]
+        if part_id == "drift_schedule":
+            part, self._drift_jobs = job_proofs.drift_scheduled(ctx)
+            return [part]
+        if part_id == "drift_recency":
+            self.parts("drift_schedule")
+            experiments = sorted({f.experiment for f in getattr(self, "_drift_jobs", None) or [] if f.experiment})
+            if not experiments or self.uri is None:
+                return []  # recency is checked where the scheduled job logs its drift runs (`--log-to-mlflow EXPERIMENT`)
+            from mlproof.gate.cron import schedule_period
+
+            periods = [p for f in self._drift_jobs if (p := schedule_period(f.trigger.detail)) is not None]
+            part = reg.drift_recency_part(self.uri, experiments, periods)
+            return [part] if part is not None else []
+        if part_id == "retraining_trigger":
+            return [job_proofs.retraining_trigger(ctx)]
+        if part_id == "prediction_record":
+            return [repo_proofs.prediction_log_part(ctx)]
+        if part_id == "rollback_rehearsal":
+            return [job_proofs.rollback_rehearsal(ctx)]
+        if part_id == "champion_comparison":
+            return [job_proofs.champion_gate(ctx)]
+        raise RuntimeError(f"claims.yaml names an unknown part {part_id!r}")
+
+
 def gate_claim(claim: str, repo: str | Path | None = None, tracking_uri: str | None = None, model: str | None = None,
-               alias: str = "champion") -> GateVerdict:
+               alias: str | None = None) -> GateVerdict:
     """PASS only when every proof the claim needs is satisfied with evidence; otherwise BLOCKED."""
     data = load_claims()
     claim_id = resolve_claim(claim)
     spec = data["claims"][claim_id]
     wanted = [data["proofs"][pid] | {"id": pid} for pid in spec["proofs"]]
-
-    repo_facts = None
+    root = None
     if repo is not None:
         root = Path(repo)
         if not root.is_dir():
-            raise MlproofError(f"The repository {root} does not exist or is not a directory.")
-        repo_facts = RepoFacts(root)
-
-    registry, registry_note, uri = None, None, None
-    if any(p.get("mlflow") for p in wanted):
-        from mlproof.tracking.connection import resolve_tracking_uri
-
-        explicit = tracking_uri is not None or bool(os.environ.get("MLFLOW_TRACKING_URI"))
-        uri = resolve_tracking_uri(tracking_uri)
-        if model is None:
-            registry_note = "no model name given (pass --model NAME)"
-        else:
-            try:
-                registry = RegistryFacts(uri, model, alias)
-            except MlproofError as err:
-                if explicit:
-                    raise
-                registry_note = f"no MLflow store to ask ({err}); pass --tracking-uri"
-
+            raise MlproofError(f"The repository {str(root)[:80]} does not exist or is not a directory.")
+    needs_registry = any(part in REGISTRY_PARTS for p in wanted for part in p["parts"])
+    gate = _Gate(root, tracking_uri, model, alias, needs_registry)
     proofs = []
     for p in wanted:
-        parts: list[ProofPart] = []
-        if repo_facts is None:
-            if p.get("repo_checks"):
-                parts.append(ProofPart(source="repo", name=", ".join(p["repo_checks"]), status="unknown", detail="no repository given (pass --repo PATH)"))
-        else:
-            base = None
-            for check_id in p.get("repo_checks", []):
-                base = _check_part(repo_facts, check_id)
-                parts.append(base)
-                if p.get("repo_terms"):
-                    parts += _terms_parts(repo_facts, base, p["repo_terms"])
-            if p.get("repo_scan"):
-                parts.append(_scan_part(repo_facts, p["repo_scan"]))
-            if p.get("raw_artifact"):
-                parts.append(_raw_artifact_part(repo_facts, model))
-        for fact in p.get("mlflow", []):
-            parts.append(_mlflow_part(registry, fact) if registry else ProofPart(source="mlflow", name=fact, status="unknown", detail=registry_note or "MLflow not consulted"))
-        if p.get("match_signature"):
-            parts.append(_signature_match_part(repo_facts, base if repo_facts is not None else None, registry))
-        proofs.append(Proof(id=p["id"], title=p["title"], status=_combine(parts), parts=parts, how=p["how"].strip()))
-
+        parts = [part for part_id in p["parts"] for part in gate.parts(part_id)]
+        proofs.append(Proof(id=p["id"], title=p["title"], status=_combine(parts), parts=parts, how=" ".join(p["how"].split())))
     missing = [f"{proof.title} ({proof.status}): {proof.how}" for proof in proofs if proof.status != "satisfied"]
     return GateVerdict(claim=claim_id, claim_text=claim, claim_title=spec["title"], verdict="BLOCKED" if missing else "PASS",
-                       repo=str(repo) if repo is not None else None, tracking_uri=uri if registry is not None or registry_note else None,
-                       model=model, alias=alias, proofs=proofs, missing=missing)
+                       repo=str(repo) if repo is not None else None, tracking_uri=gate.uri,
+                       model=gate.model, alias=gate.alias or "champion", proofs=proofs, missing=missing,
+                       registry_note=gate.registry_note)

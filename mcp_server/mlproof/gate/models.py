@@ -45,11 +45,12 @@ class GateVerdict(BaseModel):
     alias: str = "champion"
     proofs: list[Proof]
     missing: list[str] = Field(default_factory=list, description="One line per proof that is not satisfied: what and how to provide it.")
+    registry_note: str | None = Field(None, description="Why the registry was not consulted (no tracking URI, no model name, model not registered).")
 
     def to_markdown(self) -> str:
         icon = {"satisfied": "✅", "missing": "❌", "unknown": "❔"}
         lines = [f"## Gate: \"{self.claim_text}\" ({self.claim_title}) → **{self.verdict}**", ""]
-        lines.append(f"Repository: {self.repo or 'not given'} · MLflow: {self.tracking_uri or 'not used'} · model: {self.model or 'not given'} (@{self.alias})")
+        lines.append(f"Repository: {self.repo or 'not given'} · MLflow: {self.tracking_uri or 'not given'} · model: {self.model or 'not given'} (@{self.alias})")
         lines.append("")
         for proof in self.proofs:
             lines.append(f"### {icon[proof.status]} {proof.title} — {proof.status}")
@@ -58,6 +59,9 @@ class GateVerdict(BaseModel):
                 for ev in part.evidence[:3]:
                     snippet = f" `{ev.snippet[:120]}`" if ev.snippet else ""
                     lines.append(f"  - {ev.location()}{snippet}")
+                    hops = [link.location() for link in ev.chain]
+                    if len(hops) > 1:
+                        lines.append(f"    - chain: {' → '.join(dict.fromkeys(hops[:8]))}")
             if proof.status != "satisfied":
                 lines.append(f"- How to provide it: {proof.how}")
             lines.append("")

@@ -53,8 +53,8 @@ def check_help_uri(check_id: str) -> str:
 
 def _check_section(check: Check) -> list[str]:
     tests = ", ".join(check.ml_test_score) or "none"
-    applies = {"model": "repositories with model code", "serving": "repositories with a serving layer",
-               "training": "repositories that train a model", "none": "every repository"}[check.needs]
+    applies = {"model": "repositories with model code", "training": "repositories that train a model",
+               "serving": "repositories with a serving layer", "none": "every repository"}[check.needs]
     return [
         f"### {check.id}",
         "",
