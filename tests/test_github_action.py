@@ -305,3 +305,14 @@ def test_gitlab_template_jobs_run_their_script_lines(tmp_path, snapshot):
     from junitparser import JUnitXml
 
     assert next(iter(JUnitXml.fromfile(str(project / junit)))).tests == 3
+
+
+def test_workflows_mlproof_recommends_pin_the_current_majors_too():
+    """References, examples and the `mlproof add` templates: what users copy must not pin a retired major."""
+    places = [*(REPO / "references").glob("*.md"), *(REPO / "examples").rglob("*.yml"),
+              *(REPO / "mcp_server" / "mlproof" / "scaffold" / "templates").rglob("*.j2")]
+    pins = [(path.name, name, ref) for path in places
+            for name, ref in re.findall(r"uses:\s*([\w./-]+)@(\S+)", path.read_text(encoding="utf-8"))
+            if name in CURRENT_MAJORS]
+    assert len(pins) >= 6, pins  # the champion-gate, retrain and drift templates at least
+    assert [p for p in pins if p[2] != CURRENT_MAJORS[p[1]]] == []
