@@ -216,3 +216,24 @@ def test_drift_run_ages_read_as_words():
 
     assert [_age(timedelta(seconds=s)) for s in (20, 60, 30 * 60, 3 * 3600, 36 * 3600, 9 * 86400)] == [
         "0 minutes", "1 minute", "30 minutes", "3.0 hours", "1.5 days", "9 days"]
+
+
+def test_a_signature_the_gate_may_not_read_is_unknown_not_missing():
+    from mlproof.gate.registry import signature_part
+    from mlproof.tracking.models import LoggedModelFacts
+
+    class Facts:
+        current = type("V", (), {"version": "3"})()
+        target = "churn@champion"
+        signature = None
+        problem = None
+        logged = LoggedModelFacts(model_id="m-1", name="model", artifact_location="/elsewhere",
+                                  metadata_error="not read: it lies outside the folders mlproof may read (/work)")
+
+        def ids(self, **extra):
+            return {"model": "churn", **extra}
+
+    part = signature_part(Facts())
+    assert part.status == "unknown" and "outside the folders" in part.detail
+    Facts.logged = LoggedModelFacts(model_id="m-1", name="model", artifact_location="/store/a")  # read, and no signature
+    assert signature_part(Facts()).status == "missing"

@@ -91,6 +91,11 @@ def signature_part(facts: RegistryFacts) -> ProofPart:
         return ProofPart(source="mlflow", name="signature", status="satisfied", detail=f"training signature with {len(names)} inputs",
                          evidence=[Evidence(kind="mlflow", detector="mlmodel_signature", snippet=", ".join(names[:8]),
                                             ids=facts.ids(model_id=(facts.logged.model_id or "")))])
+    unread = (facts.logged.metadata_error if facts.logged is not None else None) or facts.problem
+    if unread:  # the MLmodel was not read (outside the folders mlproof may read, unreadable): no verdict either way
+        return ProofPart(source="mlflow", name="signature", status="unknown",
+                         detail=f"the MLmodel of version {facts.current.version} was not read: {unread}",
+                         evidence=[Evidence(kind="mlflow", detector="mlmodel_signature", snippet=redact(unread[:200]), ids=facts.ids())])
     return ProofPart(source="mlflow", name="signature", status="missing",
                      detail=f"version {facts.current.version} has no input signature" + (f" ({facts.problem})" if facts.problem else ""),
                      evidence=[Evidence(kind="mlflow", detector="mlmodel_signature", snippet="signature: none", ids=facts.ids())])
