@@ -121,3 +121,18 @@ def test_a_flag_naming_a_managed_secret_is_no_hard_coded_secret(line, secret):
     from mlproof.repo.redact import find_secrets
 
     assert bool(find_secrets(line)) is secret
+
+
+@pytest.mark.parametrize("line, secret", [
+    ('NO_API_KEY = "No API key provided."', False),
+    ('TOKEN_HELP = "paste your token here"', False),
+    ('ERRORS = {"api_key": "Missing the API key in the header."}', False),
+    # near misses: a passphrase is a sentence too, and a message-named key can still hold a key
+    ('db_password: "Correct horse battery staple."', True),
+    ('password = "Correct horse battery staple!"', True),
+    ('NO_API_KEY = "x8Hk2mQ9pLw4"', True),
+])
+def test_a_message_about_a_credential_is_no_credential(line, secret):
+    from mlproof.repo.redact import find_secrets
+
+    assert bool(find_secrets(line)) is secret

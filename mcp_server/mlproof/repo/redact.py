@@ -384,6 +384,10 @@ _POINTER_NAME = re.compile(r"(?i)[_\-](?:names?|ids?|arns?|manager|path|file|url
 _SECRET_NAME_FLAG = re.compile(r"(?i)(?:^|\s)--(?:(?:set|update)-)?secrets?(?:-name|-id)?=\s*$")
 _SECRET_NAME = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+(?::(?:latest|\d+))?$"
                           r"|^(?:[A-Za-z_]\w*=[\w./-]+:(?:latest|\d+),?)+$")
+# NO_API_KEY = "No API key provided.", TOKEN_HELP = "Paste your token here": a message about a credential.
+_PROSE_VALUE = re.compile(r"^[A-Z][a-z]*(?: [\w'-]+){2,}[.!?]$")
+_MESSAGE_NAME = re.compile(r"(?i)_(?:msg|message|detail|error|help|hint|text|label|prompt|description|title)[\"']?\]?\s*(?:=|:|:=|=>)\s*$")
+_PASSWORD_NAME = re.compile(r"(?i)(?:^|[^a-z])(?:password|passwd|pwd|passphrase)[\"']?\]?\s*(?:=|:|:=|=>)\s*$")  # a sentence there is a passphrase
 _WEAK_PASSWORDS_OK = {"password", "secret", "token", "test", "none", "null", ""}
 MAX_SCANNED_LINE = 4096  # characters of a line find_secrets reads (a credential sits near where its line starts)
 
@@ -416,7 +420,9 @@ def find_secrets(text: str, *, include_assignments: bool = True) -> list[SecretH
             value = found.value
             if (len(value) < 6 or found.expression or _is_reference(value, quoted=found.quoted) or _EXAMPLE_VALUE.search(value)
                     or _TEST_DOUBLE_VALUE.match(value) or _POINTER_NAME.search(found.prefix)
-                    or (_SECRET_NAME_FLAG.search(found.prefix) and _SECRET_NAME.match(value))):
+                    or (_SECRET_NAME_FLAG.search(found.prefix) and _SECRET_NAME.match(value))
+                    or (found.quoted and _PROSE_VALUE.match(value) and not _PASSWORD_NAME.search(found.prefix))
+                    or _MESSAGE_NAME.search(found.prefix)):
                 continue
             if value.lower() in _WEAK_PASSWORDS_OK:
                 continue
