@@ -88,7 +88,7 @@ def _monitor(*args, cwd):
     return subprocess.run([sys.executable, str(ROOT / "scripts" / "drift_monitor.py"), *args], capture_output=True, text=True, cwd=cwd, timeout=180)
 
 
-def test_drift_monitor_with_a_file_and_an_mlflow_model_alias(data, tmp_path):
+def test_drift_monitor_with_a_file_and_an_mlflow_model_alias(data, tmp_path, request):
     done = _monitor("--reference", str(data / "ref.parquet"), "--current", str(data / "same.csv"), "--report-dir", "out", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert len(list((tmp_path / "out").glob("drift-*.html"))) == 1
@@ -99,6 +99,7 @@ def test_drift_monitor_with_a_file_and_an_mlflow_model_alias(data, tmp_path):
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
+    request.addfinalizer(lambda: mlflow.set_tracking_uri(None))  # set_tracking_uri also sets MLFLOW_TRACKING_URI
     experiment = mlflow.create_experiment("drift-monitor", artifact_location=(tmp_path / "artifacts").as_uri())
     with mlflow.start_run(experiment_id=experiment) as run:
         mlflow.log_artifact(str(data / "ref.parquet"), artifact_path="data")
