@@ -503,6 +503,16 @@ class _LazyFacts:
                                 _snippet(_line_at(self.segment.text, match.line)), match.matched[:60]))
 
 
+def _keep_uncredited(signal, context, statement, item, segment, line, line_number, found, uncredited, mentioned, result) -> None:
+    """Record once per file a match that credits nothing (a plan, a negation, a bare name), so a fail can cite it."""
+    if signal.index in uncredited or signal.index in mentioned:
+        return
+    uncredited.add(signal.index)
+    for target in signal.targets:
+        result.add(Hit(target.check, target.role, "none", context, item.rel, line_number, segment.cell,
+                       _snippet(line), found.group(0)[:60], statement))
+
+
 def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: ScanResult) -> None:
     text = segment.text
     kind = segment.kind
@@ -561,13 +571,8 @@ def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: 
                 continue
             statement = ""
             if context in ("deps", "unused import"):
-                statement = "name"  # declared or imported, never used: the labels give it nothing
-                if signal.index in uncredited or signal.index in mentioned:
-                    continue
-                uncredited.add(signal.index)
-                for target in signal.targets:
-                    result.add(Hit(target.check, target.role, "none", context, item.rel, line_number, segment.cell,
-                                   _snippet(line), found.group(0)[:60], statement))
+                # declared or imported, never used: the labels give it nothing
+                _keep_uncredited(signal, context, "name", item, segment, line, line_number, found, uncredited, mentioned, result)
                 continue
             if context in ("docs", "comment"):
                 if context == "docs" and doc_context[0] is None:
@@ -576,12 +581,7 @@ def _scan_segment(item: RepoFile, segment: Segment, table: SignalTable, result: 
                                 line_number=line_number, comment=context == "comment")
                 statement = said.kind
                 if not said.credits:
-                    if signal.index in uncredited or signal.index in mentioned:
-                        continue
-                    uncredited.add(signal.index)
-                    for target in signal.targets:
-                        result.add(Hit(target.check, target.role, "none", context, item.rel, line_number, segment.cell,
-                                       _snippet(line), found.group(0)[:60], statement))
+                    _keep_uncredited(signal, context, statement, item, segment, line, line_number, found, uncredited, mentioned, result)
                     continue
             if context in CAPPED_CONTEXTS:
                 if signal.index in mentioned:
