@@ -265,3 +265,43 @@ PYDANTIC_OUTPUT = (
 ])
 def test_a_pydantic_model_counts_as_a_request_schema_only_beside_routes(tmp_path, files, expected):
     assert_graded(tmp_path, "deploy.serving_schema", files, expected)
+
+
+LANGFUSE_NODE = (
+    "from langfuse.langchain import CallbackHandler\n\n\n"
+    "def detect_intent(agent, question, tracer: CallbackHandler):\n"
+    "    return agent.invoke({'question': question}, config={'callbacks': [tracer]})\n"
+)
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"src/nodes.py": LANGFUSE_NODE}, "pass"),
+    ({"conf/base/catalog.yml": "tracer:\n  type: kedro_datasets_experimental.langfuse.LangfuseTraceDataset\n  mode: langchain\n"}, "pass"),
+    # near misses: the tracer only imported, or only in a commented-out catalog entry
+    ({"src/nodes.py": "from langfuse.langchain import CallbackHandler\n\n\ndef detect_intent(agent, q):\n    return agent.invoke(q)\n"}, "fail"),
+    ({"conf/base/catalog.yml": "# tracer:\n#  type: kedro_datasets_experimental.opik.OpikTraceDataset\n"}, "fail"),
+])
+def test_llm_tracing_counts_as_prediction_logging(tmp_path, files, expected):
+    assert_graded(tmp_path, "monitor.prediction_logging", files, expected)
+
+
+COMPOSE_STACK = ("services:\n  api:\n    build: .\n    ports: ['8000:8000']\n    depends_on: [db]\n"
+                 "  db:\n    image: postgres:16\n")
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"docker-compose.yml": COMPOSE_STACK}, "partial"),
+    # near miss: one service that builds the app is a local run, not infrastructure
+    ({"docker-compose.yml": "version: '3'\nservices:\n  prediction_api:\n    build: .\n    ports: ['8000:8000']\n"}, "fail"),
+])
+def test_a_compose_file_is_infrastructure_only_as_a_stack_of_services(tmp_path, files, expected):
+    assert_graded(tmp_path, "deploy.infrastructure_as_code", files, expected)
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"dvcfiles/trained_model.dvc": "outs:\n- md5: 3f2a1b\n  path: ../models/model.onnx\n"}, "partial"),
+    # near miss: DVC-tracked data is data versioning, not a model store
+    ({"data/raw.csv.dvc": "outs:\n- md5: 3f2a1b\n  path: raw.csv\n"}, "fail"),
+])
+def test_a_model_versioned_in_dvc_is_a_partial_registry(tmp_path, files, expected):
+    assert_graded(tmp_path, "dev.model_registry", files, expected)

@@ -255,6 +255,28 @@ def rule_model_validation_gate(check: Check, hits: list[Hit], scan: ScanResult) 
     return generic(check, kept, scan)
 
 
+def _compose_services(scan: ScanResult, rel: str) -> int:
+    """How many services a compose file declares (0 when it does not read as one)."""
+    from mlproof.model.build import RepoTexts
+    from mlproof.model.yamldata import try_load_all
+
+    text = RepoTexts(scan.inventory).get(rel)
+    docs = try_load_all(text) if text else None
+    services = docs[0].get("services") if docs and isinstance(docs[0], dict) else None
+    return len(services) if isinstance(services, dict) else 0
+
+
+def rule_infrastructure_as_code(check: Check, hits: list[Hit], scan: ScanResult) -> CheckResult:
+    """A compose file is partial IaC only when it declares a stack (two or more services); one service that
+    builds the app is a way to run it locally, not infrastructure."""
+    single = [h for h in hits if h.role == "compose" and _compose_services(scan, h.path) < 2]
+    kept = [h for h in hits if h not in single]
+    if kept or not single:
+        return generic(check, kept, scan)
+    return _result(check, "fail", f"Only {_where(single[0])}, a compose file with one service; running the app locally "
+                   "does not count as infrastructure as code.", best_hits(single, 3))
+
+
 RULES: dict[str, Callable[..., CheckResult]] = {
     "dev.reproducibility": rule_reproducibility,
     "dev.dependency_pinning": rule_dependency_pinning,
@@ -263,6 +285,7 @@ RULES: dict[str, Callable[..., CheckResult]] = {
     "cicd.retraining_trigger": rule_retraining_trigger,
     "cicd.model_validation_gate": rule_model_validation_gate,
     "gov.access_control": rule_access_control,
+    "deploy.infrastructure_as_code": rule_infrastructure_as_code,
 }
 
 
