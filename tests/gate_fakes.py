@@ -637,6 +637,37 @@ def retraining_after_an_unrelated_workflow(root: Path) -> None:
     _edit(root, ".github/workflows/retrain.yml", "workflows: [drift-monitor]", "workflows: [lint]")
 
 
+def drift_job_if_false(root: Path) -> None:
+    _edit(root, ".github/workflows/drift.yml", "  drift:\n    runs-on: ubuntu-latest\n", "  drift:\n    if: false\n    runs-on: ubuntu-latest\n")
+
+
+def drift_workflow_outside_the_workflows_folder(root: Path) -> None:
+    (root / ".github/workflows-old").mkdir()
+    (root / ".github/workflows/drift.yml").rename(root / ".github/workflows-old/drift.yml")
+
+
+def rollback_test_pytest_never_collects(root: Path) -> None:
+    (root / "tests/test_rollback.py").rename(root / "tests/rollback_check.py")
+
+
+def logging_after_the_return(root: Path) -> None:
+    _edit(root, "src/churn_service/app.py", "    write_prediction(\n", '    return {"churn": probability, "model_version": MODEL.version}\n    write_prediction(\n')
+
+
+def retrain_job_if_false_expression(root: Path) -> None:
+    _edit(root, ".github/workflows/retrain.yml", "  retrain:\n    runs-on: ubuntu-latest\n", "  retrain:\n    if: ${{ false }}\n    runs-on: ubuntu-latest\n")
+
+
+def drift_steps_commented_out(root: Path) -> None:
+    _edit(root, ".github/workflows/drift.yml",
+          "      - run: python monitoring/drift_check.py\n      - run: mlproof drift data/train.csv data/yesterday.csv --log-to-mlflow churn-drift\n",
+          "      # - run: python monitoring/drift_check.py\n      # - run: mlproof drift data/train.csv data/yesterday.csv --log-to-mlflow churn-drift\n      - run: echo ok\n")
+
+
+def canary_at_zero_traffic(root: Path) -> None:
+    _edit(root, "deploy/kserve.yaml", "canaryTrafficPercent: 20", "canaryTrafficPercent: 0")
+
+
 FAKES: dict[str, tuple[str, Callable[[Path], None]]] = {
     # the six classes of issue 12
     "todo_comment_for_a_cron": ("drift_scheduled", todo_comment_for_a_cron),
@@ -671,4 +702,11 @@ FAKES: dict[str, tuple[str, Callable[[Path], None]]] = {
     "drift_only_in_scheduled_tests": ("drift_scheduled", drift_only_in_scheduled_tests),
     "retraining_only_by_hand": ("retraining_trigger", retraining_only_by_hand),
     "retraining_after_an_unrelated_workflow": ("retraining_trigger", retraining_after_an_unrelated_workflow),
+    "drift_job_if_false": ("drift_scheduled", drift_job_if_false),
+    "drift_workflow_outside_the_workflows_folder": ("drift_scheduled", drift_workflow_outside_the_workflows_folder),
+    "rollback_test_pytest_never_collects": ("rollback", rollback_test_pytest_never_collects),
+    "logging_after_the_return": ("prediction_logging", logging_after_the_return),
+    "retrain_job_if_false_expression": ("retraining_trigger", retrain_job_if_false_expression),
+    "drift_steps_commented_out": ("drift_scheduled", drift_steps_commented_out),
+    "canary_at_zero_traffic": ("progressive_delivery", canary_at_zero_traffic),
 }

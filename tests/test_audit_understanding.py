@@ -305,3 +305,12 @@ def test_a_compose_file_is_infrastructure_only_as_a_stack_of_services(tmp_path, 
 ])
 def test_a_model_versioned_in_dvc_is_a_partial_registry(tmp_path, files, expected):
     assert_graded(tmp_path, "dev.model_registry", files, expected)
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"src/app.py": HELPER_LOGGING}, "partial"),
+    # near miss: the same logging call after the function has returned never runs
+    ({"src/app.py": HELPER_LOGGING.replace("    emit_record(", "    return prediction\n    emit_record(")}, "fail"),
+])
+def test_code_after_a_return_never_runs(tmp_path, files, expected):
+    assert_graded(tmp_path, "monitor.prediction_logging", files, expected)

@@ -152,3 +152,16 @@ def test_a_pinned_version_is_checked_in_the_registry(store, genuine, tmp_path):
     registry.write_text(registry.read_text().replace('"models:/churn/1"', '"models:/churn/9"'))
     verdict = gate_claim("model promoted", repo=repo, tracking_uri=store.tracking_uri)
     assert next(part for proof in verdict.proofs for part in proof.parts if part.name == "version").status == "missing"
+
+
+@pytest.mark.parametrize("config_file, text", [
+    ("pyproject.toml", '[tool.pytest.ini_options]\npython_files = ["test_*.py", "*_check.py"]\n'),
+    ("pytest.ini", "[pytest]\npython_files = test_*.py *_check.py\n"),
+])
+def test_a_rollback_test_the_repository_configures_pytest_to_collect_counts(store, genuine, tmp_path, config_file, text):
+    """Near miss of rollback_test_pytest_never_collects: the same file, collected by the repository's python_files."""
+    repo = _copy(genuine, tmp_path)
+    FAKES["rollback_test_pytest_never_collects"][1](repo)
+    (repo / config_file).write_text(text, encoding="utf-8")
+    verdict = gate_claim("deployment done", repo=repo, tracking_uri=store.tracking_uri)
+    assert verdict.verdict == "PASS", verdict.to_markdown()

@@ -252,14 +252,46 @@ def _blocking_comparisons(ctx: GateContext, closure: dict[Node, list[Link]]) -> 
 
 # ----------------------------------------------------------------------------- rollback
 
+PYTEST_DEFAULT_FILES = ("test_*.py", "*_test.py")
+
+
+def _collected_test_files(ctx: GateContext):
+    """A predicate on file paths: does pytest collect this file, by the repository's `python_files` setting
+    (pyproject.toml, pytest.ini, tox.ini, setup.cfg) or pytest's defaults?"""
+    import configparser
+    import fnmatch
+
+    patterns: list[str] = []
+    pyproject = ctx.model.texts.get("pyproject.toml") or ""
+    match = re.search(r"(?ms)^\[tool\.pytest\.ini_options\].*?^python_files\s*=\s*(\[[^\]]*\]|\"[^\"]*\"|'[^']*')", pyproject)
+    if match:
+        patterns = re.findall(r"[\w*?.\[\]-]+\.py", match.group(1))
+    for name, section in (("pytest.ini", "pytest"), ("tox.ini", "pytest"), ("setup.cfg", "tool:pytest")):
+        if patterns:
+            break
+        text = ctx.model.texts.get(name)
+        if not text:
+            continue
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read_string(text)
+        except configparser.Error:
+            continue
+        if parser.has_option(section, "python_files"):
+            patterns = parser.get(section, "python_files").split()
+    patterns = patterns or list(PYTEST_DEFAULT_FILES)
+    return lambda rel: any(fnmatch.fnmatch(rel.rsplit("/", 1)[-1], pattern) for pattern in patterns)
+
+
 def rollback_rehearsal(ctx: GateContext) -> ProofPart:
     signals = ctx.signals["rollback"]
     words = re.compile(signals["words"])
     tokens = [name.rsplit(".", 1)[-1] for name in signals["calls"]] + [p[1] for p in signals["commands"] if len(p) > 1]
     notes = []
+    collected = _collected_test_files(ctx)
     for rel in ctx.files:
-        if not (rel.endswith(".py") and is_test_path(rel)):
-            continue
+        if not (rel.endswith(".py") and is_test_path(rel) and collected(rel)):
+            continue  # a test the runner never collects never runs (tests/rollback_check.py under pytest's defaults)
         text = ctx.text(rel)
         related = [rel, *ctx.model.local_imports(rel)]
         if not any(words.search(ctx.text(r)) or any(t in ctx.text(r) for t in tokens) for r in related):

@@ -27,6 +27,14 @@ def _is_main_guard(node: ast.stmt) -> bool:
         any(isinstance(s, ast.Constant) and s.value == "__main__" for s in sides)
 
 
+def live(body: list) -> list:
+    """The statements of a block that can run: none after a return, raise, break or continue."""
+    for index, statement in enumerate(body):
+        if isinstance(statement, (ast.Return, ast.Raise, ast.Break, ast.Continue)):
+            return body[:index + 1]
+    return body
+
+
 def is_false(test: ast.AST) -> bool:
     return isinstance(test, ast.Constant) and not test.value and not isinstance(test.value, str)
 
@@ -79,7 +87,7 @@ class PyIndex:
 
     def _walk(self, body: list[ast.stmt], names: list[str], cls: str | None, depth: int) -> None:
         scope = self.scopes[".".join(names) or None]
-        for statement in body:
+        for statement in live(body):
             self._statement(statement, names, cls, scope, depth)
 
     def _statement(self, node: ast.stmt, names: list[str], cls: str | None, scope: Scope, depth: int) -> None:
@@ -132,7 +140,7 @@ class PyIndex:
                 self._walk_in(child.body, names, cls, scope, depth)
 
     def _walk_in(self, body: list[ast.stmt], names, cls, scope, depth) -> None:
-        for statement in body:
+        for statement in live(body):
             self._statement(statement, names, cls, scope, depth + 1)
 
     def _assign(self, target: ast.AST, value: ast.expr, scope: Scope) -> None:
@@ -185,15 +193,19 @@ class PyIndex:
             return []
         body = node.body if hasattr(node, "body") else []
         found: list[ast.Call] = []
-        stack: list[ast.AST] = list(body)
+        stack: list[ast.AST] = list(live(body))
         while stack:
             current = stack.pop()
             if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 continue
             if isinstance(current, (ast.If, ast.While)) and is_false(current.test):
-                stack.extend(current.orelse)
+                stack.extend(live(current.orelse))
                 continue
             if isinstance(current, ast.Call):
                 found.append(current)
-            stack.extend(ast.iter_child_nodes(current))
+            for _, value in ast.iter_fields(current):
+                if isinstance(value, list):
+                    stack.extend(item for item in live(value) if isinstance(item, ast.AST))
+                elif isinstance(value, ast.AST):
+                    stack.append(value)
         return sorted(found, key=lambda c: (c.lineno, c.col_offset))

@@ -309,8 +309,15 @@ class _Reader:
         self.facts.docstring_lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
 
     def block(self, body: list[ast.stmt], depth: int = 0) -> None:
+        ended = False  # after a return, raise, break or continue the rest of the block never runs
         for statement in body:
+            if ended:
+                self.dead += 1
+                self.statement(statement, depth)
+                self.dead -= 1
+                continue
             self.statement(statement, depth)
+            ended = isinstance(statement, (ast.Return, ast.Raise, ast.Break, ast.Continue))
 
     def statement(self, node: ast.stmt, depth: int) -> None:
         if depth > MAX_DEPTH:
