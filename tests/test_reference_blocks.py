@@ -236,25 +236,19 @@ def test_evidently_reference_reads_the_verdict_and_warns_about_pandas_3():
 
 # The seed-era APIs the review found missing from the deprecated-API list (that list is shared with
 # `mlproof lint` and owned elsewhere); kept here so the pack's own code blocks stay clear of them.
-SEED_ERA_APIS = [
-    (r"\bdsl\.Condition\(", "KFP v2: dsl.If / dsl.Elif / dsl.Else"),
-    (r"\bge\.from_pandas\(|\bgreat_expectations\.from_pandas\(", "Great Expectations 1.x: data sources and batch definitions"),
-    (r"\bbaseline_model\s*=", "MLflow 3 removed mlflow.evaluate(baseline_model=...); compare two evaluations"),
-    (r"\bSeldonDeployment\b", "Seldon Core 1; Seldon Core 2 uses Model / Pipeline / Experiment resources"),
-]
+# The seed's outdated APIs are rules of the shared deprecated-API list (mlproof/lint/deprecated_apis.yaml),
+# which tests/test_lint_references.py runs over every reference page; here: the list really catches them.
+SEED_ERA = {
+    "kfp.condition": ("python", "from kfp import dsl\nwith dsl.Condition(auc.output >= 0.8):\n    register()"),
+    "great_expectations.v0_dataset": ("python", "import great_expectations as ge\ndf = ge.from_pandas(frame)"),
+    "mlflow.evaluate_baseline_model": ("python", "import mlflow\nmlflow.evaluate(model, data, baseline_model=uri)"),
+    "seldon.core_v1": ("config", "apiVersion: machinelearning.seldon.io/v1\nkind: SeldonDeployment\n"),
+}
 
 
-def seed_era_problems(code: str) -> list[str]:
-    return [f"/{pattern}/: {why}" for pattern, why in SEED_ERA_APIS if re.search(pattern, code)]
+def test_the_shared_deprecated_list_catches_the_seed_era_apis():
+    from mlproof.lint import lint_text
 
-
-def test_code_blocks_use_none_of_the_seed_era_apis():
-    problems = [f"{block.id}: {problem}" for block in ALL_BLOCKS for problem in seed_era_problems(block.code)]
-    assert not problems, "\n".join(problems)
-
-
-def test_the_seed_era_scan_can_fail():
-    for bad in ("with dsl.Condition(auc.output >= 0.8):", "df = ge.from_pandas(frame)",
-                "mlflow.evaluate(model, data, baseline_model=uri)", "kind: SeldonDeployment"):
-        assert seed_era_problems(bad), bad
-    assert not seed_era_problems("with dsl.If(auc.output >= 0.8):\n    register()")
+    for rule, (kind, bad) in SEED_ERA.items():
+        assert rule in {finding.rule for finding in lint_text(bad, kind)}, rule
+    assert not lint_text("from kfp import dsl\nwith dsl.If(auc.output >= 0.8):\n    register()", "python")
