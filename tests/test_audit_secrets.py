@@ -136,3 +136,18 @@ def test_a_message_about_a_credential_is_no_credential(line, secret):
     from mlproof.repo.redact import find_secrets
 
     assert bool(find_secrets(line)) is secret
+
+
+def test_a_matched_name_that_is_not_on_the_line_is_shown_masked_only_where_it_holds_a_credential():
+    from mlproof.repo.redact import safe_fragment
+
+    assert safe_fragment("dotenv.load_dotenv", "load_dotenv()") == "dotenv.load_dotenv"  # a qualified call name
+    shown = safe_fragment("curl -u admin:S3cretPassw0rd https://x", "run: make deploy")
+    assert "S3cretPassw0rd" not in shown
+
+
+def test_why_names_the_structural_match_instead_of_a_mask(tmp_path):
+    from tests.audit_support import build, run_audit
+
+    result = run_audit(build(tmp_path, {"app/__init__.py": "from dotenv import load_dotenv\n\nload_dotenv()\n"})).check("gov.access_control")
+    assert result.status == "pass" and "dotenv.load_dotenv" in result.why, result.why

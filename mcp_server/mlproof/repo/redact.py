@@ -308,6 +308,8 @@ def safe_fragment(fragment: str, line: str) -> str:
     leaves it intact, its masked form when that still reads the same in the masked line, else MASK."""
     if not fragment:
         return fragment
+    if fragment not in line:  # a name the matcher built (a qualified call, a command), not a piece of the line
+        return redact(fragment)
     masked_line = redact(line[:SNIPPET_WINDOW])
     if fragment in masked_line:
         return fragment
