@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.audit_support import assert_graded, build
 from mlproof.rubric.audit import run_audit
+from tests.audit_support import assert_graded, build
 
 # (id, files, check, expected status)
 ROWS: list[tuple[str, dict[str, str], str, str]] = [
@@ -314,3 +314,26 @@ def test_a_model_versioned_in_dvc_is_a_partial_registry(tmp_path, files, expecte
 ])
 def test_code_after_a_return_never_runs(tmp_path, files, expected):
     assert_graded(tmp_path, "monitor.prediction_logging", files, expected)
+
+
+TRAIN_EXAMPLE = ("import mlflow\nfrom sklearn.linear_model import LogisticRegression\n\n\n"
+                 "def main(X, y):\n    model = LogisticRegression().fit(X, y)\n"
+                 "    mlflow.sklearn.log_model(model, name='m', registered_model_name='churn')\n")
+PACKAGE = {"pyproject.toml": "[project]\nname = 'fastfeatures'\nversion = '1.0'\n",
+           "src/fastfeatures/__init__.py": "def join(left, right):\n    return left.merge(right)\n"}
+
+
+@pytest.mark.parametrize("files, kind, expected", [
+    # a package whose only training is its example: a library, and the example is not its registry
+    ({**PACKAGE, "examples/churn/train.py": TRAIN_EXAMPLE}, "library", "n/a"),
+    # near misses: the same training in the package itself, or in an unpackaged repository, counts
+    ({**PACKAGE, "src/fastfeatures/train.py": TRAIN_EXAMPLE}, "project", "pass"),
+    ({"examples/churn/train.py": TRAIN_EXAMPLE}, "project", "pass"),
+])
+def test_a_librarys_examples_are_not_its_practice(tmp_path, files, kind, expected):
+    for rel, text in files.items():  # no BASE: its training module would make any repository a project
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text, encoding="utf-8")
+    report = run_audit(tmp_path)
+    assert report.scan.repo_kind == kind, report.scan.repo_kind_reason
+    assert report.check("dev.model_registry").status == expected

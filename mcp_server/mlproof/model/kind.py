@@ -6,8 +6,9 @@ The kind decides which checks can apply:
   files are what generated projects get, so they are graded like a project's;
 - `tutorial`: a course, workshop, book or set of lessons: graded on what the
   repository really contains (its exercises are its code);
-- `library`: reusable code with no model trained or served: model checks are
-  n/a when nothing is found;
+- `library`: reusable code with no model trained or served, or a package whose
+  model code lives only in its examples and docs: model checks are n/a when
+  nothing is found, and a library's examples never count as its practice;
 - `serving-only`: serves a model trained elsewhere: training checks are n/a
   when nothing is found.
 
@@ -28,6 +29,9 @@ LESSON_FOLDER = re.compile(r"(?i)(?:^|/)(?:week|lesson|lecture|chapter|module|da
 TUTORIAL_TITLE = re.compile(r"(?i)\b(?:tutorial|workshop|course|book|lessons?|hands-on|bootcamp|zoomcamp|guide|walkthrough|lab|labs|scenarios|series|learn(?:ing)? (?:mlops|ml)|mlops basics)\b")
 NUMBERED_NOTEBOOK = re.compile(r"(?:^|/)\d{1,3}[ _.-][^/]*\.ipynb$")
 README = re.compile(r"(?i)^readme(?:\.md|\.rst|\.txt)?$")
+# Where a package keeps code that shows how to use it, rather than code it runs.
+EXAMPLE_DIR = re.compile(r"(?i)(?:^|/)(?:examples?|samples?|demos?|tutorials?|docs?|doc_src|cookbook)/")
+PACKAGE_FILE = re.compile(r"^(?:[^/]+/){0,2}(?:setup\.py|setup\.cfg|pyproject\.toml)$")
 HEADING = re.compile(r"^\s{0,3}#{1,2}\s+(.+?)\s*#*\s*$|^(.+)\n[=]{3,}\s*$", re.M)
 
 
@@ -69,6 +73,12 @@ def decide_kind(paths: list[str], readme_text: str | None, *, training: list[str
         return RepoKind("tutorial", f"lesson folders ({', '.join(lesson_folders[:3])})", lesson_folders[:3])
     if title and TEMPLATE_TITLE.search(title):
         return RepoKind("template", f"the README calls it a {TEMPLATE_TITLE.search(title).group(0).lower()} ('{title[:60]}')", ["README"])
+    core = [where for where in training + serving + inference if not EXAMPLE_DIR.search(where)]
+    packaged = [p for p in paths if PACKAGE_FILE.search(p) and not EXAMPLE_DIR.search(p)]
+    if (training or serving) and not core and packaged:
+        shown = (training or serving)[0]
+        return RepoKind("library", f"a package ({packaged[0]}) whose model code is only in its examples ({shown})",
+                        packaged[:1] + (training or serving)[:2])
     if training:
         return RepoKind("project", f"model training code ({training[0]})", training[:3])
     if serving and inference:

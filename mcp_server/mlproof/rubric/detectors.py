@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from mlproof.evidence import Evidence, Link
-from mlproof.model.kind import decide_kind
+from mlproof.model.kind import EXAMPLE_DIR, decide_kind
 from mlproof.repo.redact import redact, safe_fragment, snippet
 from mlproof.rubric.catalog import Check
 from mlproof.rubric.engine import FACTS, SNIPPET_CHARS, TEST_PATH, Hit, ScanResult
@@ -304,6 +304,8 @@ def grade(check: Check, scan: ScanResult, facts: RepoFacts, serving_status: str 
     job_files = {job.path for job in scan.jobs} if superseded else set()
     found = [h for h in scan.hits.get(check.id, [])
              if h.role != "trains" and not (h.role in superseded and h.context == "ci" and h.path in job_files)]
+    if facts.kind == "library" and facts.kind_evidence:
+        found = [h for h in found if not EXAMPLE_DIR.search(h.path)]  # a library's examples show users, they are not its practice
     hits = [h for h in found if h.level != "none"]
     uncredited = [h for h in found if h.level == "none"]
     if check.id == "dev.code_outside_notebooks":
