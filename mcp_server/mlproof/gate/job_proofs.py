@@ -261,11 +261,9 @@ def _collected_test_files(ctx: GateContext):
     import configparser
     import fnmatch
 
-    patterns: list[str] = []
-    pyproject = ctx.model.texts.get("pyproject.toml") or ""
-    match = re.search(r"(?ms)^\[tool\.pytest\.ini_options\].*?^python_files\s*=\s*(\[[^\]]*\]|\"[^\"]*\"|'[^']*')", pyproject)
-    if match:
-        patterns = re.findall(r"[\w*?.\[\]-]+\.py", match.group(1))
+    options = ctx.model.resolver.repo.toml("pyproject.toml").get("tool", {}).get("pytest", {}).get("ini_options", {})
+    setting = options.get("python_files") if isinstance(options, dict) else None
+    patterns = setting.split() if isinstance(setting, str) else [p for p in setting or [] if isinstance(p, str)]
     for name, section in (("pytest.ini", "pytest"), ("tox.ini", "pytest"), ("setup.cfg", "tool:pytest")):
         if patterns:
             break

@@ -14,6 +14,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from mlproof.model.code import live
+
 MAX_DEPTH = 100  # deeper nesting is generated code: the walk stops there
 MAIN = "<main>"  # the scope of a script's main guard: it runs when the file is run, not when it is imported
 
@@ -25,14 +27,6 @@ def _is_main_guard(node: ast.stmt) -> bool:
     sides = [test.left, *test.comparators]
     return any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides) and \
         any(isinstance(s, ast.Constant) and s.value == "__main__" for s in sides)
-
-
-def live(body: list) -> list:
-    """The statements of a block that can run: none after a return, raise, break or continue."""
-    for index, statement in enumerate(body):
-        if isinstance(statement, (ast.Return, ast.Raise, ast.Break, ast.Continue)):
-            return body[:index + 1]
-    return body
 
 
 def is_false(test: ast.AST) -> bool:

@@ -237,6 +237,14 @@ def _stops(body: list[ast.stmt]) -> bool:
     return False
 
 
+def live(body: list) -> list:
+    """The statements of a block that can run: none after a return, raise, break or continue."""
+    for index, statement in enumerate(body):
+        if isinstance(statement, (ast.Return, ast.Raise, ast.Break, ast.Continue)):
+            return body[:index + 1]
+    return body
+
+
 def _docstring_node(body: list[ast.stmt]) -> ast.Expr | None:
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
         return body[0]
@@ -309,15 +317,13 @@ class _Reader:
         self.facts.docstring_lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
 
     def block(self, body: list[ast.stmt], depth: int = 0) -> None:
-        ended = False  # after a return, raise, break or continue the rest of the block never runs
-        for statement in body:
-            if ended:
-                self.dead += 1
-                self.statement(statement, depth)
-                self.dead -= 1
-                continue
+        reachable = live(body)
+        for statement in reachable:
             self.statement(statement, depth)
-            ended = isinstance(statement, (ast.Return, ast.Raise, ast.Break, ast.Continue))
+        self.dead += 1  # the rest, after a return, raise, break or continue, is read but never runs
+        for statement in body[len(reachable):]:
+            self.statement(statement, depth)
+        self.dead -= 1
 
     def statement(self, node: ast.stmt, depth: int) -> None:
         if depth > MAX_DEPTH:

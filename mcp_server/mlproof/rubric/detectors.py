@@ -255,12 +255,10 @@ def rule_model_validation_gate(check: Check, hits: list[Hit], scan: ScanResult) 
     return generic(check, kept, scan)
 
 
-def _compose_services(scan: ScanResult, rel: str) -> int:
+def _compose_services(text: str | None) -> int:
     """How many services a compose file declares (0 when it does not read as one)."""
-    from mlproof.model.build import RepoTexts
     from mlproof.model.yamldata import try_load_all
 
-    text = RepoTexts(scan.inventory).get(rel)
     docs = try_load_all(text) if text else None
     services = docs[0].get("services") if docs and isinstance(docs[0], dict) else None
     return len(services) if isinstance(services, dict) else 0
@@ -269,7 +267,10 @@ def _compose_services(scan: ScanResult, rel: str) -> int:
 def rule_infrastructure_as_code(check: Check, hits: list[Hit], scan: ScanResult) -> CheckResult:
     """A compose file is partial IaC only when it declares a stack (two or more services); one service that
     builds the app is a way to run it locally, not infrastructure."""
-    single = [h for h in hits if h.role == "compose" and _compose_services(scan, h.path) < 2]
+    from mlproof.model.build import RepoTexts
+
+    texts = RepoTexts(scan.inventory)
+    single = [h for h in hits if h.role == "compose" and _compose_services(texts.get(h.path)) < 2]
     kept = [h for h in hits if h not in single]
     if kept or not single:
         return generic(check, kept, scan)
